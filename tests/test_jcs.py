@@ -1,0 +1,376 @@
+"""RFC 8785 canonicalization: conformance files, the 100k ECMAScript numbers, errors, properties."""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from collections import OrderedDict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import vectors_path
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from authsig.errors import AuthSigError, CanonicalizationError
+from authsig.jcs import MAX_SAFE_INTEGER, canonicalize, format_number
+
+JCS_FILES = ["arrays", "french", "structures", "unicode", "values", "weird"]
+
+
+def _load_ijson(text: str) -> Any:
+    """Parse JSON as an RFC 8785 (I-JSON) peer does: every number is an IEEE 754 double."""
+    return json.loads(text, parse_int=float)
+
+
+# --- conformance ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", JCS_FILES)
+def test_rfc8785_files(name: str) -> None:
+    base = vectors_path("jcs")
+    value = _load_ijson((base / "input" / f"{name}.json").read_text(encoding="utf-8"))
+    expected = (base / "output" / f"{name}.json").read_bytes()
+    assert canonicalize(value) == expected
+
+
+@pytest.mark.parametrize("name", JCS_FILES)
+def test_rfc8785_files_outhex(name: str) -> None:
+    base = vectors_path("jcs")
+    value = _load_ijson((base / "input" / f"{name}.json").read_text(encoding="utf-8"))
+    expected = bytes.fromhex("".join((base / "outhex" / f"{name}.txt").read_text().split()))
+    assert canonicalize(value) == expected
+
+
+@pytest.mark.parametrize("name", JCS_FILES)
+def test_rfc8785_files_with_default_json_parser(name: str) -> None:
+    # json.loads keeps integers as int; within 2**53 they must give the same bytes.
+    base = vectors_path("jcs")
+    value = json.loads((base / "input" / f"{name}.json").read_text(encoding="utf-8"))
+    assert canonicalize(value) == (base / "output" / f"{name}.json").read_bytes()
+
+
+def test_es6_numbers_100k() -> None:
+    path: Path = vectors_path("jcs", "es6-numbers-100k.txt")
+    failures: list[str] = []
+    count = 0
+    with path.open(encoding="ascii") as lines:
+        for line in lines:
+            bits, expected = line.rstrip("\n").split(",")
+            value = struct.unpack(">d", bytes.fromhex(bits.rjust(16, "0")))[0]
+            count += 1
+            if math.isnan(value) or math.isinf(value):
+                with pytest.raises(CanonicalizationError):
+                    canonicalize(value)
+                continue
+            got = canonicalize(value).decode("ascii")
+            if got != expected:
+                failures.append(f"{bits}: expected {expected}, got {got}")
+            # Inside an array the fast (C encoder) and exact paths must agree as well.
+            if canonicalize([value, 0.5]) != f"[{expected},0.5]".encode():
+                failures.append(f"{bits} in an array")
+    assert count == 100_000
+    assert failures == []
+
+
+# --- numbers -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.0, "0"),
+        (-0.0, "0"),
+        (1.0, "1"),
+        (-2.0, "-2"),
+        (0.5, "0.5"),
+        (1e21, "1e+21"),
+        (1e20, "100000000000000000000"),
+        (123456789012345680000.0, "123456789012345680000"),
+        (1e16, "10000000000000000"),
+        (1e-6, "0.000001"),
+        (1e-7, "1e-7"),
+        (1.5e-7, "1.5e-7"),
+        (1e-5, "0.00001"),
+        (0.0001, "0.0001"),
+        (1.5e300, "1.5e+300"),
+        (-1.5e-300, "-1.5e-300"),
+        (5e-324, "5e-324"),
+        (1.7976931348623157e308, "1.7976931348623157e+308"),
+        (333333333.3333333, "333333333.3333333"),
+        (2**53 - 1, "9007199254740991"),
+        (-(2**53 - 1), "-9007199254740991"),
+        (0, "0"),
+    ],
+)
+def test_number_layout(value: float, expected: str) -> None:
+    # Expected strings are what ECMAScript's Number.prototype.toString prints.
+    assert canonicalize(value) == expected.encode()
+    assert format_number(value) == expected
+    assert canonicalize({"n": [value]}) == f'{{"n":[{expected}]}}'.encode()
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_nan_and_infinity_refused(value: float) -> None:
+    with pytest.raises(CanonicalizationError) as info:
+        canonicalize({"a": [1, {"b": value}]})
+    assert info.value.path == "/a/1/b"
+    assert info.value.code == "not_canonicalizable"
+    with pytest.raises(CanonicalizationError):
+        canonicalize([value] * 3)
+
+
+def test_large_integers_refused_by_default() -> None:
+    for value in (2**53, -(2**53), 10**30):
+        with pytest.raises(CanonicalizationError) as info:
+            canonicalize({"x": {"y": [0, value]}})
+        assert info.value.path == "/x/y/1"
+        assert "2**53" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # What JSON.stringify(Number(...)) prints in JavaScript.
+        (2**53, "9007199254740992"),
+        (2**53 + 1, "9007199254740992"),
+        (-(2**53 + 1), "-9007199254740992"),
+        (10**21, "1e+21"),
+        (123456789012345678901234567890, "1.2345678901234568e+29"),
+        (2**53 - 1, "9007199254740991"),
+    ],
+)
+def test_large_integers_javascript(value: int, expected: str) -> None:
+    assert canonicalize(value, large_integers="javascript") == expected.encode()
+    assert canonicalize([value], large_integers="javascript") == f"[{expected}]".encode()
+
+
+def test_huge_integer_overflows_double() -> None:
+    with pytest.raises(CanonicalizationError):
+        canonicalize([10**400], large_integers="javascript")
+
+
+def test_bool_is_not_a_number() -> None:
+    assert canonicalize([True, False, None, 1]) == b"[true,false,null,1]"
+    with pytest.raises(CanonicalizationError):
+        format_number(True)
+
+
+# --- strings and keys ------------------------------------------------------------------------
+
+
+def test_string_escaping() -> None:
+    value = '\u20ac$\u000f\nA\'B"\\\\"/\u007f\b\t\f\r\u0000\u001f\u2028'
+    # RFC 8785 §3.2.2.2: short escapes, other controls as lower-case \u00xx, nothing else.
+    expected = '"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/\u007f\\b\\t\\f\\r\\u0000\\u001f\u2028"'
+    assert canonicalize(value) == expected.encode("utf-8")
+
+
+def test_non_bmp_strings_are_utf8() -> None:
+    assert canonicalize("\U0001f600") == b'"\xf0\x9f\x98\x80"'
+
+
+def test_keys_sorted_by_utf16_code_units() -> None:
+    # U+1F600 is D83D DE00 in UTF-16, so it sorts before U+E000 (code point order says after).
+    value = {"\ue000": 1, "\U0001f600": 2, "a": 3, "\uffff": 4, "\U00010000": 5}
+    expected = '{"a":3,"\U00010000":5,"\U0001f600":2,"\ue000":1,"\uffff":4}'
+    assert canonicalize(value) == expected.encode("utf-8")
+
+
+def test_keys_sorted_by_utf16_nested() -> None:
+    value = [{"x": {"\U0001f600": 0, "\ue000": 1}}]
+    expected = '[{"x":{"\U0001f600":0,"\ue000":1}}]'
+    assert canonicalize(value) == expected.encode("utf-8")
+
+
+def test_key_order_is_not_locale() -> None:
+    value = {"péché": 1, "peach": 2, "pêche": 3, "sin": 4, "B": 5, "a": 6, "": 7}
+    assert (
+        canonicalize(value) == '{"":7,"B":5,"a":6,"peach":2,"péché":1,"pêche":3,"sin":4}'.encode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "path"),
+    [
+        ("\ud800", ""),
+        ({"a": ["ok", "x\udfffy"]}, "/a/1"),
+        ({"k\ud800": 1}, "/k\ud800"),
+        ({"a/b": {"c~d": "\udc00"}}, "/a~1b/c~0d"),
+    ],
+)
+def test_lone_surrogates_refused(value: Any, path: str) -> None:
+    with pytest.raises(CanonicalizationError) as info:
+        canonicalize(value)
+    assert info.value.path == path
+    assert "surrogate" in str(info.value)
+
+
+@pytest.mark.parametrize("key", [1, 1.5, None, True, (1, 2)])
+def test_non_string_keys_refused(key: Any) -> None:
+    with pytest.raises(CanonicalizationError) as info:
+        canonicalize({"outer": [{key: 1}]})
+    assert info.value.path.startswith("/outer/0/")
+    assert "not a string" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "type_name"),
+    [
+        ({"a": {1, 2}}, "set"),
+        ({"a": b"bytes"}, "bytes"),
+        ({"a": Decimal("1.5")}, "Decimal"),
+        ({"a": object()}, "object"),
+    ],
+)
+def test_unsupported_types_refused(value: Any, type_name: str) -> None:
+    with pytest.raises(CanonicalizationError) as info:
+        canonicalize(value)
+    assert info.value.path == "/a"
+    assert type_name in str(info.value)
+    assert isinstance(info.value, AuthSigError)
+
+
+def test_error_path_names_deep_member() -> None:
+    with pytest.raises(CanonicalizationError) as info:
+        canonicalize({"a": [{"b": math.nan}]})
+    assert info.value.path == "/a/0/b"
+    assert str(info.value).endswith("at /a/0/b")
+
+
+def test_cycles_and_deep_nesting_refused() -> None:
+    cyclic: list[Any] = []
+    cyclic.append(cyclic)
+    with pytest.raises(CanonicalizationError):
+        canonicalize(cyclic)
+    deep: Any = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(CanonicalizationError):
+        canonicalize(deep)
+
+
+def test_subclasses_and_tuples() -> None:
+    class S(str):
+        def __str__(self) -> str:
+            return "spoofed"
+
+    class I(int):  # noqa: E742
+        def __repr__(self) -> str:
+            return "spoofed"
+
+    value = OrderedDict([("b", (1, 2.5)), (S("a"), S("x")), ("c", I(7))])
+    assert canonicalize(value) == b'{"a":"x","b":[1,2.5],"c":7}'
+
+
+def test_unknown_options_refused() -> None:
+    with pytest.raises(CanonicalizationError):
+        canonicalize(1, profile="other")  # type: ignore[arg-type]
+    with pytest.raises(CanonicalizationError):
+        canonicalize(1, large_integers="round")  # type: ignore[arg-type]
+
+
+def test_float_arrays_mixed_layouts() -> None:
+    values = [0.5, 2.0, -0.0, 1e-7, 1e21, 1e16, 123.25]
+    assert canonicalize(values) == b"[0.5,2,0,1e-7,1e+21,10000000000000000,123.25]"
+    assert canonicalize(tuple(values)) == canonicalize(values)
+
+
+# --- properties ----------------------------------------------------------------------------
+
+_keys = st.text(max_size=6) | st.sampled_from(
+    ["\ue000", "\U0001f600", "\uffff", "\U00010000", "a\ue000", "a\U0001f600", ""]
+)
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
+_values = st.recursive(
+    _scalars,
+    lambda children: st.lists(children, max_size=6) | st.dictionaries(_keys, children, max_size=6),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_values)
+def test_fixed_point(value: Any) -> None:
+    canonical = canonicalize(value)
+    assert canonicalize(_load_ijson(canonical.decode("utf-8"))) == canonical
+    # json.loads keeps integral numbers as int; beyond 2**53 they came from doubles, which is
+    # exactly what JavaScript rounding gives back.
+    assert canonicalize(json.loads(canonical), large_integers="javascript") == canonical
+
+
+@settings(max_examples=400, deadline=None)
+@given(_values)
+def test_agrees_with_rfc8785_package(value: Any) -> None:
+    rfc8785 = pytest.importorskip("rfc8785")
+    assert canonicalize(value) == rfc8785.dumps(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=30))
+def test_float_lists_agree_with_rfc8785_package(values: list[float]) -> None:
+    rfc8785 = pytest.importorskip("rfc8785")
+    assert canonicalize(values) == rfc8785.dumps(values)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_numbers_round_trip(value: float) -> None:
+    text = canonicalize(value).decode()
+    assert float(text) == value or (value == 0 and text == "0")
+
+
+# --- canonicaljson profile ----------------------------------------------------------------
+
+_cj_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
+_cj_values = st.recursive(
+    _cj_scalars,
+    lambda children: st.lists(children, max_size=6) | st.dictionaries(_keys, children, max_size=6),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_cj_values)
+def test_canonicaljson_profile_equals_package(value: Any) -> None:
+    canonicaljson = pytest.importorskip("canonicaljson")
+    assert canonicalize(value, profile="canonicaljson") == canonicaljson.encode_canonical_json(
+        value
+    )
+
+
+def test_canonicaljson_profile_differs_where_spec_says() -> None:
+    value = {"\ue000": 2.0, "\U0001f600": [1e-7, -0.0, 2**60]}
+    assert (
+        canonicalize(value, profile="canonicaljson")
+        == '{"\ue000":2.0,"\U0001f600":[1e-07,-0.0,1152921504606846976]}'.encode()
+    )
+    with pytest.raises(CanonicalizationError):
+        canonicalize(value)
+    value2 = {"\ue000": 2.0, "\U0001f600": [1e-7, -0.0]}
+    assert canonicalize(value2) == '{"\U0001f600":[1e-7,0],"\ue000":2}'.encode()
+
+
+def test_canonicaljson_profile_errors() -> None:
+    with pytest.raises(CanonicalizationError):
+        canonicalize({"a": math.nan}, profile="canonicaljson")
+    with pytest.raises(CanonicalizationError):
+        canonicalize({"a": object()}, profile="canonicaljson")
+    with pytest.raises(CanonicalizationError) as info:
+        canonicalize({"a": ["\ud800"]}, profile="canonicaljson")
+    assert info.value.path == "/a/0"
