@@ -1,0 +1,102 @@
+"""The outcome of verifying a Cobo request or event, and the replay store contract it uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["CoboDecision", "ReplayStoreLike", "STATUS", "header_value"]
+
+#: HTTP status for each reason code (the same codes as the Privy verifier where they overlap).
+STATUS: dict[str, int] = {
+    "approved": 200,
+    "missing_header": 401,
+    "missing_signature": 401,
+    "malformed_signature": 401,
+    "invalid_signature": 401,
+    "unknown_api_key": 401,
+    "malformed_nonce": 401,
+    "stale_nonce": 401,
+    "future_nonce": 401,
+    "replayed": 409,
+    "body_too_large": 413,
+    "replay_store_unavailable": 503,
+}
+
+
+@runtime_checkable
+class ReplayStoreLike(Protocol):
+    """What authsig needs from a replay store (``authsig.replay.ReplayStore`` satisfies it).
+
+    ``add_if_absent`` returns True when ``key`` was new and is now kept until
+    ``expires_at_ms``; False when it was already there (a replay). It raises
+    ``ReplayStoreUnavailableError`` when full or unreachable (authsig then fails closed).
+    """
+
+    def add_if_absent(self, key: str, expires_at_ms: int) -> bool: ...
+
+
+@dataclass(frozen=True)
+class CoboDecision:
+    """Whether a Cobo-signed request or event is accepted, and why.
+
+    Refusals are decisions (``approved`` False), never exceptions; the attributes mirror
+    :class:`authsig.verifier.Decision`: ``reason`` is a stable code, ``message`` one sentence,
+    ``http_status`` the status a server should answer with.
+    """
+
+    approved: bool
+    reason: str
+    message: str
+    http_status: int
+    api_key: str | None = None
+    timestamp_ms: int | None = None
+
+    @classmethod
+    def refuse(
+        cls,
+        reason: str,
+        message: str,
+        *,
+        api_key: str | None = None,
+        timestamp_ms: int | None = None,
+    ) -> CoboDecision:
+        """A refusal with the status that belongs to ``reason``."""
+        return cls(False, reason, message, STATUS.get(reason, 401), api_key, timestamp_ms)
+
+    @classmethod
+    def approve(cls, message: str, *, api_key: str | None, timestamp_ms: int) -> CoboDecision:
+        """An approval."""
+        return cls(True, "approved", message, 200, api_key, timestamp_ms)
+
+    def __bool__(self) -> bool:
+        return self.approved
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form."""
+        return {
+            "approved": self.approved,
+            "reason": self.reason,
+            "message": self.message,
+            "http_status": self.http_status,
+            "api_key": self.api_key,
+            "timestamp_ms": self.timestamp_ms,
+        }
+
+
+def header_value(
+    headers: Mapping[str, str] | Iterable[tuple[str, str]], name: str
+) -> str | list[str] | None:
+    """Value of header ``name`` (case-insensitive); a list when it occurs more than once."""
+    items: Iterable[tuple[str, str]]
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    wanted = name.lower()
+    found: list[str] = []
+    for key, value in items:
+        k = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+        if k.lower() == wanted:
+            found.append(value.decode("latin-1") if isinstance(value, bytes) else str(value))
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else found
