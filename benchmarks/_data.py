@@ -1,0 +1,92 @@
+"""Deterministic inputs shared by the benchmarks (no randomness between runs)."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+__all__ = [
+    "APP_ID",
+    "IDEMPOTENCY_KEY",
+    "RPC_URL",
+    "large_document",
+    "many_floats",
+    "small_body",
+]
+
+APP_ID = "cm4x1q2w30000abcdefghijkl"
+IDEMPOTENCY_KEY = "5f0c7c8e-2f1b-4c8e-9d55-0b1e7c7d9a11"
+RPC_URL = "https://api.privy.io/v1/wallets/ud5ojlb7n2zx0r6kzd1u1pml/rpc"
+
+
+def small_body() -> dict[str, Any]:
+    """A typical wallet RPC request body, about 450 bytes of compact JSON."""
+    return {
+        "method": "eth_sendTransaction",
+        "caip2": "eip155:8453",
+        "chain_type": "ethereum",
+        "sponsor": False,
+        "params": {
+            "transaction": {
+                "to": "0x742d35Cc6634C0532925a3b844Bc454e4438f44e",
+                "value": "0x2386f26fc10000",
+                "chain_id": 8453,
+                "nonce": 17,
+                "gas_limit": "0x5208",
+                "max_fee_per_gas": "0x59682f00",
+                "max_priority_fee_per_gas": "0x3b9aca00",
+                "data": "0xa9059cbb000000000000000000000000742d35cc6634c0532925a3b844bc454e"
+                "4438f44e00000000000000000000000000000000000000000000000000000000000f4240",
+            },
+        },
+    }
+
+
+def large_document(target_bytes: int = 100_000) -> dict[str, Any]:
+    """A ~100 KB JSON document: nested records of strings, ints, bools, a few floats and
+    non-ASCII text (the shape of a policy or a wallet listing), built from a fixed seed."""
+    rng = random.Random(8785)
+    words = ["alpha", "bravo", "charlie", "delta", "écho", "foxtrot", "ゴルフ", "hôtel", "india"]
+    records: list[dict[str, Any]] = []
+    doc: dict[str, Any] = {"version": 1, "cursor": "c_" + "9" * 20, "data": records}
+    size = 0
+    index = 0
+    while size < target_bytes:
+        record = {
+            "id": f"wallet_{index:06d}_{rng.randrange(16**8):08x}",
+            "address": "0x" + "".join(rng.choice("0123456789abcdef") for _ in range(40)),
+            "chain_type": rng.choice(["ethereum", "solana", "tron", "bitcoin-segwit"]),
+            "created_at": 1_700_000_000_000 + rng.randrange(10**9),
+            "owner_id": None if rng.random() < 0.3 else f"kq_{rng.randrange(10**6)}",
+            "additional_signers": [
+                {"signer_id": f"signer_{rng.randrange(10**6)}", "override_policy_ids": []}
+                for _ in range(rng.randrange(3))
+            ],
+            "policy": {
+                "name": " ".join(rng.choice(words) for _ in range(4)),
+                "rules": [
+                    {
+                        "field": rng.choice(["value", "to", "chain_id"]),
+                        "operator": rng.choice(["lte", "eq", "in"]),
+                        "threshold": round(rng.uniform(0.01, 500.0), 3),
+                        "enabled": rng.random() < 0.5,
+                    }
+                    for _ in range(rng.randrange(1, 4))
+                ],
+            },
+        }
+        records.append(record)
+        size += len(json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode())
+        index += 1
+    return doc
+
+
+def many_floats(count: int = 10_000) -> list[float]:
+    """``count`` floats across magnitudes (1e-12 .. 1e25), both signs, fixed seed: the
+    shortest round-trip digits and the exponent layout both matter here."""
+    rng = random.Random(754)
+    return [
+        rng.choice((-1.0, 1.0)) * rng.random() * 10.0 ** rng.randrange(-12, 26)
+        for _ in range(count)
+    ]

@@ -1,0 +1,108 @@
+"""Smoke tests of the benchmark code (issue 8): every benchmark runs with tiny iteration
+counts and yields well-formed rows. No assertion here is about speed."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `pytest` run from elsewhere than the repository root
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import BENCHMARKS, BenchConfig, Section, load, run_one, write_outputs  # noqa: E402
+from benchmarks._model import Row  # noqa: E402
+from benchmarks._report import render_text  # noqa: E402
+from benchmarks._timing import TimingConfig, Timings, compare  # noqa: E402
+
+TINY = BenchConfig.tiny()
+
+
+def _run(bench: str) -> Section:
+    section = run_one(bench, TINY)
+    if section.unavailable is not None:
+        pytest.skip(f"{bench} unavailable: {section.unavailable}")
+    return section
+
+
+def _assert_well_formed(section: Section, bench: str) -> None:
+    assert section.bench == bench
+    assert section.title
+    assert section.rows, f"{bench} produced no rows"
+    for row in section.rows:
+        assert isinstance(row, Row)
+        assert row.bench == bench
+        assert row.is_well_formed(), row
+        assert row.met in (True, False, None)
+        if row.spread is not None:
+            low, high = row.spread
+            assert 0 < low <= high
+    for table in section.tables:
+        assert table.headers
+        for cells in table.rows:
+            assert len(cells) == len(table.headers)
+
+
+def test_timing_helper_interleaves_and_pairs_rounds() -> None:
+    calls: list[str] = []
+    config = TimingConfig(rounds=3, batch_seconds=0.0, fixed_number=4)
+    timings = compare({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, config)
+    # one warm-up call each, then 3 rounds x 4 calls each
+    assert calls.count("a") == calls.count("b") == 1 + 3 * 4
+    # rotation: round 0 runs a then b, round 1 runs b then a
+    assert calls[2:10] == ["a"] * 4 + ["b"] * 4
+    assert calls[10:18] == ["b"] * 4 + ["a"] * 4
+    assert len(timings.samples["a"]) == len(timings.samples["b"]) == 3
+    assert timings.ratio("a", "b") > 0
+    assert math.isfinite(timings.ratio("a", "b"))
+
+
+def test_paired_ratio_is_median_of_round_ratios() -> None:
+    timings = Timings(samples={"s": [2.0, 4.0, 30.0], "b": [1.0, 1.0, 10.0]})
+    assert timings.ratio("s", "b") == 3.0  # ratios 2, 4, 3 -> median 3
+    assert timings.spread("s", "b") == (2.0, 4.0)
+    assert timings.median("s") == 4.0
+
+
+def test_row_targets_read_both_ways() -> None:
+    cost = Row("P9", "c", "x", 2.0, "y", 1.0, "cost", 2.0, target=1.15)
+    fast = Row("P9", "c", "x", 1.0, "y", 4.0, "speedup", 4.0, target=3.0)
+    assert cost.met is False
+    assert cost.verdict() == "MISSED"
+    assert fast.met is True
+    assert fast.verdict() == "met"
+    assert Row("P9", "c", "x", 1.0, "y", 1.0, "cost", 1.0).met is None
+    assert not Row("P9", "c", "x", float("nan"), "y", 1.0, "cost", 1.0).is_well_formed()
+
+
+@pytest.mark.parametrize("bench", list(BENCHMARKS))
+def test_benchmark_runs_and_yields_rows(bench: str) -> None:
+    section = _run(bench)
+    _assert_well_formed(section, bench)
+    assert bench in render_text([section])
+
+
+def test_p3_plot_and_readme_are_written(tmp_path: Path) -> None:
+    p3 = _run("P3")
+    p2 = _run("P2")
+    written = write_outputs([p2, p3], TINY, tmp_path)
+    readme = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert tmp_path / "README.md" in written
+    for row in p2.rows + p3.rows:
+        assert row.value_text() in readme
+    assert "## Machine and versions" in readme
+    assert "cryptography" in readme
+    png = tmp_path / "verify_vs_quorum.png"
+    assert png in written
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "verify_vs_quorum.png" in readme
+
+
+def test_every_module_declares_its_name() -> None:
+    for bench in BENCHMARKS:
+        module = load(bench)
+        assert bench == module.BENCH
+        assert callable(module.run)
