@@ -1,0 +1,235 @@
+"""Real servers for tests: redis-server, uvicorn and waitress on 127.0.0.1 free ports.
+
+Everything here is bounded in time and stopped by the caller (use the context managers from
+fixtures). Nothing listens anywhere but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 20.0
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ServerUnavailable(RuntimeError):
+    """A server binary is missing or did not come up."""
+
+
+def free_port() -> int:
+    """A TCP port that was free on 127.0.0.1 a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = START_TIMEOUT, proc: Any = None) -> None:
+    """Wait until something accepts connections on 127.0.0.1:``port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise ServerUnavailable(f"server process exited with {proc.returncode}")
+        try:
+            with socket.create_connection((HOST, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise ServerUnavailable(f"nothing listening on {HOST}:{port} after {timeout}s")
+
+
+def _stop_process(proc: subprocess.Popen[Any]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+# --- redis ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """Run a throw-away ``redis-server`` on a free port; yields its ``redis://`` URL.
+
+    Raises :class:`ServerUnavailable` when ``redis-server`` is not installed (CI installs it
+    with apt-get) or does not answer.
+    """
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise ServerUnavailable("redis-server is not installed (apt-get install redis-server)")
+    with tempfile.TemporaryDirectory(prefix="authsig-redis-") as tmp:
+        port = free_port()
+        proc = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                HOST,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                tmp,
+                "--protected-mode",
+                "yes",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=tmp,
+        )
+        try:
+            wait_for_port(port, proc=proc)
+            url = f"redis://{HOST}:{port}/0"
+            import redis
+
+            client = redis.Redis.from_url(url)
+            deadline = time.monotonic() + START_TIMEOUT
+            while True:
+                try:
+                    client.ping()
+                    break
+                except redis.RedisError:
+                    if time.monotonic() > deadline:
+                        raise ServerUnavailable("redis-server does not answer PING") from None
+                    time.sleep(0.05)
+            client.close()
+            yield url
+        finally:
+            _stop_process(proc)
+
+
+# --- uvicorn / waitress in threads --------------------------------------------------------
+
+
+@contextlib.contextmanager
+def uvicorn_thread(app: Any, **config: Any) -> Iterator[str]:
+    """Serve the ASGI ``app`` with uvicorn in a thread; yields ``http://127.0.0.1:PORT``."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, 0))
+    port = int(sock.getsockname()[1])
+    cfg = uvicorn.Config(app, log_level="warning", lifespan="off", **config)
+    server = uvicorn.Server(cfg)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise ServerUnavailable("uvicorn did not start")
+            time.sleep(0.02)
+        yield f"http://{HOST}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@contextlib.contextmanager
+def waitress_thread(app: Callable[..., Any], **config: Any) -> Iterator[str]:
+    """Serve the WSGI ``app`` with waitress in a thread; yields ``http://127.0.0.1:PORT``."""
+    from waitress.server import create_server
+
+    server: Any = create_server(app, host=HOST, port=0, threads=4, **config)
+    port = int(server.effective_port)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for_port(port)
+        yield f"http://{HOST}:{port}"
+    finally:
+        server.close()
+        thread.join(timeout=10)
+
+
+# --- uvicorn in a subprocess --------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def uvicorn_process(factory: str, env: Mapping[str, str]) -> Iterator[str]:
+    """Run ``uvicorn --factory tests-module:function`` in its own process.
+
+    ``factory`` is ``module:function`` importable from the tests folder; ``env`` is added to
+    the environment (how the factory gets its settings).
+    """
+    port = free_port()
+    full_env = {
+        **os.environ,
+        **env,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            factory,
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--lifespan",
+            "off",
+        ],
+        env=full_env,
+        cwd=str(ROOT / "tests"),
+    )
+    try:
+        wait_for_port(port, proc=proc)
+        yield f"http://{HOST}:{port}"
+    finally:
+        _stop_process(proc)
+
+
+def fire(url: str, headers: Mapping[str, str], body: bytes, count: int, threads: int) -> list[int]:
+    """POST the same request ``count`` times from ``threads`` threads; the status codes.
+
+    Module-level so that a ``spawn`` process pool can run it.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    with httpx.Client(timeout=30.0) as client:
+
+        def one(_: int) -> int:
+            return client.post(url, headers=dict(headers), content=body).status_code
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            return list(pool.map(one, range(count)))
+
+
+def fire_all(urls: Sequence[str], headers: Mapping[str, str], body: bytes, count: int) -> list[int]:
+    """Fire from one process per URL at once (``spawn``); all status codes together."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=len(urls), mp_context=ctx) as pool:
+        futures = [pool.submit(fire, url, dict(headers), body, count, 8) for url in urls]
+        results: list[int] = []
+        for future in futures:
+            results.extend(future.result(timeout=120))
+    return results

@@ -1,0 +1,281 @@
+"""Replay stores: the in-memory store and the Redis store against a real redis-server."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import pytest
+from servers import ServerUnavailable, redis_server
+
+from authsig.errors import AuthSigError, ReplayStoreUnavailableError
+from authsig.replay import (
+    MemoryReplayStore,
+    RedisReplayStore,
+    ReplayStore,
+    replay_key,
+)
+
+
+class Clock:
+    def __init__(self, now: int) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    try:
+        with redis_server() as url:
+            yield url
+    except ServerUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+# --- replay_key ---------------------------------------------------------------------------
+
+
+def test_replay_key_is_a_hash_of_the_payload() -> None:
+    a = replay_key(b'{"body":null}')
+    assert a == replay_key(b'{"body":null}')
+    assert a != replay_key(b'{"body":1}')
+    assert len(a) == 64
+    int(a, 16)
+
+
+def test_replay_key_follows_the_signing_payload() -> None:
+    from authsig.payload import signing_payload
+
+    def key(**changes: object) -> str:
+        parts: dict[str, object] = {
+            "method": "POST",
+            "url": "https://api.example.com/v1/wallets",
+            "body": b'{"a": 1}',
+            "headers": {"privy-app-id": "app", "privy-request-expiry": "1700000000000"},
+        }
+        parts.update(changes)
+        return replay_key(signing_payload(**parts))  # type: ignore[arg-type]
+
+    base = key()
+    # Reformatting the JSON body does not make a copy look new.
+    assert key(body=b'{ "a" : 1 }') == base
+    # Anything that is signed does.
+    assert key(body=b'{"a": 2}') != base
+    assert key(method="PUT") != base
+    assert key(url="https://api.example.com/v1/wallets?x=1") != base
+    assert key(headers={"privy-app-id": "app", "privy-request-expiry": "1700000000001"}) != base
+    assert (
+        key(
+            headers={
+                "privy-app-id": "app",
+                "privy-request-expiry": "1700000000000",
+                "privy-idempotency-key": "k1",
+            }
+        )
+        != base
+    )
+
+
+# --- MemoryReplayStore --------------------------------------------------------------------
+
+
+def test_memory_store_is_a_replay_store() -> None:
+    assert isinstance(MemoryReplayStore(), ReplayStore)
+
+
+def test_memory_store_refuses_a_second_copy_until_expiry() -> None:
+    clock = Clock(1_000)
+    store = MemoryReplayStore(clock=clock)
+    assert store.add_if_absent("k", 5_000) is True
+    assert store.add_if_absent("k", 5_000) is False
+    assert store.add_if_absent("k", 9_000) is False
+    assert store.add_if_absent("other", 5_000) is True
+    clock.now = 4_999
+    assert store.add_if_absent("k", 5_000) is False
+    clock.now = 5_000  # expired: the key may be recorded again
+    assert store.add_if_absent("k", 8_000) is True
+    assert store.add_if_absent("k", 8_000) is False
+
+
+def test_memory_store_purges_expired_entries() -> None:
+    clock = Clock(0)
+    store = MemoryReplayStore(max_entries=10, clock=clock)
+    for i in range(10):
+        assert store.add_if_absent(f"k{i}", 100 + i)
+    assert len(store) == 10
+    clock.now = 105
+    assert len(store) == 4  # k6..k9 are still live
+
+
+def test_memory_store_fails_closed_when_full() -> None:
+    clock = Clock(0)
+    store = MemoryReplayStore(max_entries=3, clock=clock)
+    for key in ("a", "b", "c"):
+        assert store.add_if_absent(key, 1_000)
+    with pytest.raises(ReplayStoreUnavailableError) as info:
+        store.add_if_absent("d", 1_000)
+    assert info.value.code == "replay_store_unavailable"
+    # Nothing live was evicted to make room: every recorded key is still a replay.
+    for key in ("a", "b", "c"):
+        assert store.add_if_absent(key, 1_000) is False
+    # Once an entry expires there is room again.
+    clock.now = 1_000
+    assert store.add_if_absent("d", 2_000) is True
+
+
+def test_memory_store_does_not_record_already_expired_keys() -> None:
+    clock = Clock(10_000)
+    store = MemoryReplayStore(max_entries=1, clock=clock)
+    assert store.add_if_absent("old", 5_000) is True
+    assert len(store) == 0
+    assert store.add_if_absent("new", 20_000) is True
+
+
+def test_memory_store_rejects_bad_capacity() -> None:
+    with pytest.raises(AuthSigError):
+        MemoryReplayStore(max_entries=0)
+
+
+def test_memory_store_is_thread_safe() -> None:
+    store = MemoryReplayStore()
+    results: list[bool] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(16)
+
+    def worker() -> None:
+        barrier.wait()
+        mine = [store.add_if_absent(f"key{i}", 2**62) for i in range(200)]
+        with lock:
+            results.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count(True) == 200  # each key accepted exactly once
+    assert results.count(False) == 15 * 200
+
+
+def test_memory_store_async() -> None:
+    store = MemoryReplayStore()
+
+    async def run() -> list[bool]:
+        return [
+            await store.aadd_if_absent("k", 2**62),
+            await store.aadd_if_absent("k", 2**62),
+        ]
+
+    assert asyncio.run(run()) == [True, False]
+
+
+# --- RedisReplayStore ---------------------------------------------------------------------
+
+
+@pytest.mark.redis
+def test_redis_store_add_if_absent(redis_url: str) -> None:
+    import redis
+
+    from authsig.expiry import current_time_ms
+
+    store = RedisReplayStore(redis_url, prefix="t1:")
+    assert isinstance(store, ReplayStore)
+    expires = current_time_ms() + 60_000
+    assert store.add_if_absent("k", expires) is True
+    assert store.add_if_absent("k", expires) is False
+    assert store.add_if_absent("k2", expires) is True
+    client = redis.Redis.from_url(redis_url)
+    # The key is kept until the request's expiry (PXAT), not forever.
+    assert abs(client.pexpiretime("t1:k") - expires) <= 1
+    client.close()
+    store.close()
+
+
+@pytest.mark.redis
+def test_redis_store_key_expires(redis_url: str) -> None:
+    import time
+
+    from authsig.expiry import current_time_ms
+
+    store = RedisReplayStore(redis_url, prefix="t2:")
+    expires = current_time_ms() + 1_100
+    assert store.add_if_absent("k", expires) is True
+    assert store.add_if_absent("k", expires) is False
+    time.sleep(1.3)
+    assert store.add_if_absent("k", current_time_ms() + 60_000) is True
+    store.close()
+
+
+@pytest.mark.redis
+def test_redis_store_with_given_clients(redis_url: str) -> None:
+    import redis
+    import redis.asyncio as aredis
+
+    from authsig.expiry import current_time_ms
+
+    expires = current_time_ms() + 60_000
+    sync_client = redis.Redis.from_url(redis_url)
+    store = RedisReplayStore(sync_client, prefix="t3:")
+    assert store.add_if_absent("k", expires) is True
+
+    async def run() -> list[bool]:
+        # A sync-only store still works from async code (worker thread).
+        first = await store.aadd_if_absent("k", expires)
+        client = aredis.Redis.from_url(redis_url)
+        astore = RedisReplayStore(client, prefix="t3:")
+        try:
+            return [
+                first,
+                await astore.aadd_if_absent("k", expires),
+                await astore.aadd_if_absent("n", expires),
+            ]
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(run()) == [False, False, True]
+    sync_client.close()
+
+
+@pytest.mark.redis
+def test_redis_store_concurrent_threads(redis_url: str) -> None:
+    from authsig.expiry import current_time_ms
+
+    store = RedisReplayStore(redis_url, prefix="t4:")
+    expires = current_time_ms() + 60_000
+    barrier = threading.Barrier(12)
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        barrier.wait()
+        value = store.add_if_absent("same", expires)
+        with lock:
+            results.append(value)
+
+    threads = [threading.Thread(target=worker) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 11 + [True]
+    store.close()
+
+
+def test_redis_store_unreachable_fails_closed() -> None:
+    from servers import free_port
+
+    port = free_port()  # nothing listens there
+    store = RedisReplayStore(f"redis://127.0.0.1:{port}/0")
+    with pytest.raises(ReplayStoreUnavailableError) as info:
+        store.add_if_absent("k", 2**40)
+    assert "redis://" not in str(info.value)  # the URL (maybe with a password) is not echoed
+
+    async def run() -> None:
+        with pytest.raises(ReplayStoreUnavailableError):
+            await store.aadd_if_absent("k", 2**40)
+        await store.aclose()
+
+    asyncio.run(run())
