@@ -1,0 +1,295 @@
+"""The ``authsig demo``: the whole flow, end to end, on one machine.
+
+It generates four P-256 keys, builds a 2-of-3 key quorum one of whose members is a nested
+2-of-2 quorum, serves a small sample app behind :mod:`authsig.asgi` under uvicorn on
+``127.0.0.1`` (a free port), and sends signed requests with httpx and
+:mod:`authsig.client`:
+
+1. ``one_signature`` - one member signs: valid, but below the threshold (403);
+2. ``quorum_met`` - a key plus the nested quorum sign: approved (200);
+3. ``replay`` - the very same request again: refused as a replay (409);
+4. ``expired`` - enough signatures, but the expiry lies in the past (401);
+5. ``tampered`` - enough signatures, but the body was changed after signing (401); the
+   verifier's explanation is printed.
+
+No network except 127.0.0.1; the server is shut down and its port freed before returning.
+uvicorn and httpx are optional extras (``authsig[asgi,servers,client]``), imported lazily.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from authsig.errors import AuthSigError
+
+__all__ = ["DemoResult", "DemoStep", "MissingExtraError", "run_demo"]
+
+APP_ID = "demo-app"
+PATH = "/v1/wallets/demo-wallet/rpc"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class MissingExtraError(AuthSigError):
+    """The demo needs an optional dependency that is not installed."""
+
+    code = "missing_extra"
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """One request of the demo and what came back."""
+
+    name: str
+    description: str
+    expected: int
+    status: int
+    reason: str = ""
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the server answered with the expected status."""
+        return self.status == self.expected
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "status": self.status,
+            "expected": self.expected,
+            "reason": self.reason,
+            "ok": self.ok,
+        }
+
+
+@dataclass
+class DemoResult:
+    """Everything the demo did."""
+
+    url: str = ""
+    quorum: dict[str, Any] = field(default_factory=dict)
+    steps: list[DemoStep] = field(default_factory=list)
+    explanation: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when every step got its expected status."""
+        return bool(self.steps) and all(step.ok for step in self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (what ``authsig demo --json`` prints)."""
+        return {
+            "ok": self.ok,
+            "url": self.url,
+            "quorum": self.quorum,
+            "steps": [step.to_dict() for step in self.steps],
+            "explanation": self.explanation,
+        }
+
+
+def _require_extras() -> tuple[Any, Any]:
+    try:
+        import uvicorn
+    except ImportError:
+        raise MissingExtraError(
+            "the demo needs uvicorn: pip install 'authsig[asgi,servers,client]'"
+        ) from None
+    try:
+        import httpx
+    except ImportError:
+        raise MissingExtraError(
+            "the demo needs httpx: pip install 'authsig[asgi,servers,client]'"
+        ) from None
+    return uvicorn, httpx
+
+
+async def _sample_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """A tiny ASGI app: echoes the JSON body it received (only reached when approved)."""
+    if scope["type"] != "http":
+        return
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    try:
+        received = json.loads(body) if body else None
+    except ValueError:
+        received = None
+    answer = json.dumps({"ok": True, "method": scope["method"], "received": received}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": answer})
+
+
+@contextlib.contextmanager
+def serve(app: Any, uvicorn: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on 127.0.0.1 (free port) in a thread; yields the base URL.
+
+    On exit the server is told to stop, its thread joined and the socket closed.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="error", access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="authsig-demo", daemon=True
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + 15
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise MissingExtraError("the demo server did not start", code="demo_failed")
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+
+
+def _problem(response: Any) -> tuple[str, str]:
+    try:
+        obj = response.json()
+    except ValueError:
+        return "", ""
+    if not isinstance(obj, dict):
+        return "", ""
+    reason = obj.get("reason") or obj.get("code") or ""
+    detail = obj.get("detail") or obj.get("title") or ""
+    return str(reason), str(detail)
+
+
+def run_demo(*, out: TextIO | None = None, as_json: bool = False) -> DemoResult:
+    """Run the demo; print a readable summary (or one JSON object) to ``out``."""
+    uvicorn, httpx = _require_extras()
+    from authsig.asgi import AuthSigMiddleware
+    from authsig.client import PrivyAuth
+    from authsig.explain import explain
+    from authsig.keys import generate_private_key
+    from authsig.quorum import KeyQuorum
+    from authsig.replay import MemoryReplayStore
+    from authsig.signing import sign_request
+
+    def say(text: str = "") -> None:
+        if out is not None and not as_json:
+            print(text, file=out, flush=True)
+
+    alice, bob, carol, dave = (generate_private_key() for _ in range(4))
+    nested_privy = {
+        "id": "ops-team",
+        "display_name": "Ops team (2 of 2)",
+        "authorization_threshold": 2,
+        "public_keys": [carol.public_key.to_base64(), dave.public_key.to_base64()],
+    }
+    ops = KeyQuorum.from_privy(nested_privy)
+    top_privy = {
+        "id": "treasury",
+        "display_name": "Treasury (2 of 3)",
+        "authorization_threshold": 2,
+        "public_keys": [alice.public_key.to_base64(), bob.public_key.to_base64()],
+        "key_quorum_ids": ["ops-team"],
+    }
+    quorum = KeyQuorum.from_privy(top_privy, quorums={"ops-team": ops})
+    result = DemoResult(quorum={"quorum": top_privy, "nested": nested_privy})
+
+    say("authsig demo")
+    say("  keys:   alice, bob, carol, dave (new P-256 keys)")
+    say("  quorum: 'treasury' = 2 of {alice, bob, ops-team}")
+    say("          'ops-team' = 2 of {carol, dave} (a nested quorum counts as one member)")
+
+    app = AuthSigMiddleware(
+        _sample_app,
+        quorum=lambda request: quorum,
+        replay_store=MemoryReplayStore(),
+    )
+    with serve(app, uvicorn) as base_url:
+        url = base_url + PATH
+        result.url = url
+        say(f"  server: {url} (sample app behind authsig.asgi middleware)")
+        say()
+        body = {"method": "eth_sendTransaction", "params": {"to": "0xdemo", "value": "1"}}
+        with httpx.Client(timeout=10) as client:
+
+            def record(name: str, description: str, expected: int, response: Any) -> DemoStep:
+                reason, detail = _problem(response) if response.status_code >= 400 else ("", "")
+                step = DemoStep(name, description, expected, response.status_code, reason, detail)
+                result.steps.append(step)
+                mark = "ok" if step.ok else f"UNEXPECTED (wanted {expected})"
+                extra = f"  {reason}" if reason else ""
+                say(f"  {len(result.steps)}. {description:<46} -> {step.status}{extra}  [{mark}]")
+                return step
+
+            # 1. one signature: valid but below the threshold
+            response = client.post(url, json=body, auth=PrivyAuth(app_id=APP_ID, keys=[alice]))
+            record("one_signature", "alice alone signs", 403, response)
+
+            # 2. alice + the nested quorum (carol and dave): approved
+            auth = PrivyAuth(app_id=APP_ID, keys=[alice, carol, dave])
+            response = client.post(url, json=body, auth=auth)
+            record("quorum_met", "alice + ops-team (carol, dave) sign", 200, response)
+
+            # 3. the very same request again
+            sent = response.request
+            replay_headers = {
+                k: v for k, v in sent.headers.items() if k.lower() not in ("content-length",)
+            }
+            response = client.post(url, content=sent.content, headers=replay_headers)
+            record("replay", "the same signed request, sent again", 409, response)
+
+            # 4. expired: signed an hour ago with a 15-minute lifetime
+            raw = json.dumps(body, separators=(",", ":")).encode()
+            old = int(time.time() * 1000) - 3_600_000
+            headers = sign_request(
+                method="POST", url=url, body=raw, app_id=APP_ID, keys=[alice, bob], now_ms=old
+            )
+            headers["content-type"] = "application/json"
+            response = client.post(url, content=raw, headers=headers)
+            record("expired", "alice + bob sign, but the expiry has passed", 401, response)
+
+            # 5. tampered: the body changed after signing
+            headers = sign_request(
+                method="POST", url=url, body=raw, app_id=APP_ID, keys=[alice, bob]
+            )
+            headers["content-type"] = "application/json"
+            tampered = raw.replace(b'"value":"1"', b'"value":"1000"')
+            response = client.post(url, content=tampered, headers=headers)
+            record("tampered", "alice + bob sign, then the body is changed", 401, response)
+            report = explain(method="POST", url=url, body=tampered, headers=headers, quorum=quorum)
+            result.explanation = str(report)
+
+    say()
+    say("  why was the tampered request refused? authsig explain says:")
+    for line in result.explanation.splitlines():
+        say(f"    {line}")
+    say()
+    say(
+        "  all steps behaved as expected; the server is stopped."
+        if result.ok
+        else "  SOME STEPS DID NOT BEHAVE AS EXPECTED."
+    )
+    if as_json and out is not None:
+        print(json.dumps(result.to_dict(), indent=2), file=out, flush=True)
+    return result
