@@ -43,7 +43,8 @@ class SdkDriver:
         out = run_json(list(self.argv), {"cases": cases})
         assert isinstance(out, dict), out
         results = out["results"]
-        assert isinstance(results, list) and len(results) == len(cases)
+        assert isinstance(results, list)
+        assert len(results) == len(cases)
         return results
 
     def run_ok(self, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
