@@ -693,15 +693,15 @@ def _print_headers(
         _dump_json(dict(headers))
         return
     if as_curl:
-        parts = ["curl", "-X", method.upper(), shlex.quote(url)]
-        parts += ["-H", shlex.quote("content-type: application/json")] if body else []
-        for name, value in headers.items():
-            parts += ["-H", shlex.quote(f"{name}: {value}")]
+        lines = [f"curl -X {shlex.quote(method.upper())} {shlex.quote(url)}"]
+        if body:
+            lines.append("-H " + shlex.quote("content-type: application/json"))
+        lines += ["-H " + shlex.quote(f"{name}: {value}") for name, value in headers.items()]
         if body_file and body_file != "-":
-            parts += ["--data-binary", shlex.quote("@" + body_file)]
+            lines.append("--data-binary " + shlex.quote("@" + body_file))
         elif body:
-            parts += ["--data-binary", shlex.quote(body.decode("utf-8", "replace"))]
-        print(" \\\n  ".join(" ".join(parts[i : i + 2]) for i in range(0, len(parts), 2)))
+            lines.append("--data-binary " + shlex.quote(body.decode("utf-8", "replace")))
+        print(" \\\n  ".join(lines))
         return
     for name, value in headers.items():
         print(f"{name}: {value}")
@@ -717,6 +717,8 @@ def cmd_sign(args: argparse.Namespace) -> int:
     """``authsig sign``."""
     from authsig.signatures import sign
 
+    if args.payload is None:
+        _require(args, "method", "url", "app_id")
     keys = [_load_private_key_file(name) for name in args.key]
     if args.payload is not None:
         extra = [
@@ -739,7 +741,6 @@ def cmd_sign(args: argparse.Namespace) -> int:
 
     from authsig.signing import sign_request
 
-    _require(args, "method", "url", "app_id")
     body = _request_body(args)
     headers = sign_request(
         method=args.method,
@@ -855,21 +856,6 @@ def _read_signature_args(values: Sequence[str]) -> list[str]:
     return signatures
 
 
-def _flatten_quorum_keys(quorum: Any) -> list[Any]:
-    keys: list[Any] = list(getattr(quorum, "public_keys", ()))
-    for nested in _nested_quorums(quorum):
-        keys.extend(_flatten_quorum_keys(nested))
-    return keys
-
-
-def _nested_quorums(quorum: Any) -> list[Any]:
-    for attr in ("key_quorums", "nested_quorums", "quorums", "nested"):
-        value = getattr(quorum, attr, None)
-        if value is not None and not callable(value):
-            return list(value.values() if isinstance(value, Mapping) else value)
-    return []
-
-
 def _load_quorum(args: argparse.Namespace, *, required: bool) -> Any:
     from authsig.quorum import KeyQuorum
 
@@ -878,16 +864,16 @@ def _load_quorum(args: argparse.Namespace, *, required: bool) -> Any:
     if getattr(args, "threshold", None) is not None and not args.public_key:
         raise CLIError("--threshold goes with --public-key")
     if args.quorum:
-        nested: dict[str, Any] = {}
+        nested: dict[str, KeyQuorum] = {}
         for name in args.nested_quorum:
             obj = _load_json_file(name, "quorum")
             quorum = KeyQuorum.from_privy(obj, quorums=nested)
-            if not getattr(quorum, "id", None):
+            if not quorum.id:
                 raise CLIError(f'{name}: a nested quorum needs an "id"')
             nested[quorum.id] = quorum
         return KeyQuorum.from_privy(_load_json_file(args.quorum, "quorum"), quorums=nested)
     if args.public_key:
-        keys = [_load_public_key_arg(value) for value in args.public_key]
+        keys = tuple(_load_public_key_arg(value) for value in args.public_key)
         return KeyQuorum(public_keys=keys, authorization_threshold=getattr(args, "threshold", None))
     if required:
         raise CLIError("say who must approve: --quorum FILE or --public-key KEY")
@@ -914,7 +900,7 @@ def cmd_combine(args: argparse.Namespace) -> int:
             unique.append(signature)
     quorum = _load_quorum(args, required=False)
     if quorum is not None:
-        keys = _flatten_quorum_keys(quorum)
+        keys = quorum.all_keys
         for signature in unique:
             if not any(verify_signature(payload, signature, key) for key in keys):
                 raise CLIError(
