@@ -27,7 +27,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["TimingConfig", "Timings", "compare", "time_batch"]
+__all__ = ["RoundHook", "TimingConfig", "Timings", "calibrate", "compare", "time_batch"]
+
+#: Called once per round (with the round index) to time functions that live elsewhere (in
+#: another process); returns seconds per call by name, merged into the samples.
+RoundHook = Callable[[int], Mapping[str, float]]
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,8 @@ def time_batch(fn: Callable[[], object], number: int) -> float:
     return elapsed / number
 
 
-def _calibrate(fn: Callable[[], object], batch_seconds: float) -> int:
+def calibrate(fn: Callable[[], object], batch_seconds: float) -> int:
+    """Number of calls of ``fn`` that take about ``batch_seconds`` (after one warm-up call)."""
     fn()  # warm up (imports, caches, first-call costs)
     number = 1
     while True:
@@ -114,8 +119,17 @@ class Timings:
         return min(ratios), max(ratios)
 
 
-def compare(cases: Mapping[str, Callable[[], object]], config: TimingConfig) -> Timings:
-    """Time every function in ``cases`` in interleaved rounds (see the module docstring)."""
+def compare(
+    cases: Mapping[str, Callable[[], object]],
+    config: TimingConfig,
+    *,
+    round_hook: RoundHook | None = None,
+) -> Timings:
+    """Time every function in ``cases`` in interleaved rounds (see the module docstring).
+
+    ``round_hook`` runs at the start of every round (before the local batches) and its
+    timings join the samples, so ratios against it are paired by round too.
+    """
     names = list(cases)
     timings = Timings(samples={name: [] for name in names})
     for name in names:
@@ -123,8 +137,11 @@ def compare(cases: Mapping[str, Callable[[], object]], config: TimingConfig) -> 
             cases[name]()
             timings.numbers[name] = config.fixed_number
         else:
-            timings.numbers[name] = _calibrate(cases[name], config.batch_seconds)
+            timings.numbers[name] = calibrate(cases[name], config.batch_seconds)
     for round_index in range(config.rounds):
+        if round_hook is not None:
+            for name, seconds in round_hook(round_index).items():
+                timings.samples.setdefault(name, []).append(seconds)
         shift = round_index % len(names)
         for name in names[shift:] + names[:shift]:
             timings.samples[name].append(time_batch(cases[name], timings.numbers[name]))
