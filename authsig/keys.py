@@ -1,0 +1,599 @@
+"""P-256 keys: loading, exporting and identifying them.
+
+Privy's formats are base64 of DER: SubjectPublicKeyInfo for public keys, PKCS#8 for private
+keys (the dashboard prefixes private keys with ``wallet-auth:``). authsig also reads PEM
+(``PUBLIC KEY``, ``PRIVATE KEY``, SEC1 ``EC PRIVATE KEY``), SEC1 DER private keys, JWK
+(RFC 7517/7518, as a mapping or JSON text) and raw DER bytes.
+
+Every key that is not on P-256 (secp256r1) is refused with :class:`WrongCurveError`;
+every other unusable input with :class:`KeyFormatError`. Error messages describe the
+problem, never the input (which may be a private key).
+
+Decisions on encodings that Wycheproof marks "acceptable" (``ecdh_secp256r1_test.json``):
+
+* **Explicit curve parameters** (``UnnamedCurve``, ``UnusedParam``): refused
+  (:class:`KeyFormatError`). Only the named curve OID ``1.2.840.10045.3.1.7`` is accepted.
+  Explicit parameters are a known source of curve-substitution bugs, no Privy SDK produces
+  them, and checking every parameter against P-256 would only re-derive the OID.
+* **Compressed points** (``CompressedPoint``): refused (:class:`KeyFormatError`). Privy
+  keys are uncompressed SPKI; a compressed key would not round-trip byte-for-byte through
+  :meth:`PublicKey.to_base64` and would be refused as a quorum member by Privy's API, so a
+  configuration that loaded here would fail there. A compressed x coordinate that is not on
+  P-256 at all (a twist point) is reported as :class:`WrongCurveError` first.
+* **Non-canonical DER** (``InvalidAsn``: BER lengths, extra or missing fields, trailing
+  bytes, ...): refused (:class:`KeyFormatError`). A P-256 public key must be exactly the
+  91-byte canonical SPKI encoding, so equality and hashing on SPKI bytes are sound.
+
+A point that is not on P-256 (including points on other curves given with the P-256 OID,
+and points on the twist) is :class:`WrongCurveError`; the point at infinity is
+:class:`KeyFormatError`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from authsig.errors import KeyFormatError, WrongCurveError
+
+__all__ = [
+    "PublicKey",
+    "PrivateKey",
+    "generate_private_key",
+    "load_private_key",
+    "load_public_key",
+]
+
+_CURVE = ec.SECP256R1()
+_P256_OID = "1.2.840.10045.3.1.7"
+# SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING (66 bytes: 0 unused + 65) }
+_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
+_SPKI_LEN = len(_SPKI_PREFIX) + 65
+_PREFIXES = ("wallet-auth:", "wallet-api:")
+_WHITESPACE = re.compile(r"[ \t\r\n\f\v]+")
+_B64URL_32 = re.compile(r"[A-Za-z0-9_-]{43}")
+_PEM_BLOCK = re.compile(
+    r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END ([A-Z0-9 ]+)-----",
+    re.DOTALL,
+)
+_CURVE_NAMES = {
+    "1.3.132.0.10": "secp256k1",
+    "1.3.132.0.34": "P-384",
+    "1.3.132.0.35": "P-521",
+    "1.3.132.0.33": "P-224",
+    "1.2.840.10045.3.1.1": "P-192",
+    "1.2.250.1.223.101.256.1": "FRP256v1",
+}
+
+
+def _fail(message: str) -> NoReturn:
+    # ``from None``: a chained exception could carry the input in its message.
+    raise KeyFormatError(message) from None
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _strict_b64decode(text: str, what: str) -> bytes:
+    """Standard base64 with padding, whitespace removed first; nothing else tolerated."""
+    compact = _WHITESPACE.sub("", text)
+    if not compact:
+        _fail(f"{what} is empty")
+    try:
+        raw = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        _fail(f"{what} is not valid base64")
+    if base64.b64encode(raw).decode("ascii") != compact:
+        _fail(f"{what} is not canonical base64")
+    return raw
+
+
+def _wrong_curve(oid: str, asn1_name: str) -> NoReturn:
+    """Raise for a curve OID that is not P-256: WrongCurveError for a known curve."""
+    label = _CURVE_NAMES.get(oid) or (asn1_name if asn1_name != oid else None)
+    if label is None:
+        _fail("unknown elliptic curve OID")
+    raise WrongCurveError(f"key is on {label}, expected P-256 (secp256r1)")
+
+
+def _curve_name(curve: ec.EllipticCurve) -> str:
+    return str(getattr(curve, "name", type(curve).__name__))
+
+
+# --- public keys --------------------------------------------------------------------------
+
+
+class PublicKey:
+    """A P-256 public key. Immutable; equal and hashed by its SPKI DER bytes."""
+
+    __slots__ = ("_crypto", "_hash", "_key_id", "_spki")
+
+    _crypto: ec.EllipticCurvePublicKey
+    _spki: bytes
+    _hash: int
+    _key_id: str | None
+
+    def __init__(self, crypto: ec.EllipticCurvePublicKey, *, _spki: bytes | None = None) -> None:
+        """Wrap a ``cryptography`` P-256 public key (see also :meth:`from_crypto`)."""
+        if not isinstance(crypto, ec.EllipticCurvePublicKey):
+            _fail(f"expected an EC public key, got {type(crypto).__name__}")
+        if not isinstance(crypto.curve, ec.SECP256R1):
+            raise WrongCurveError(
+                f"key is on {_curve_name(crypto.curve)}, expected P-256 (secp256r1)"
+            )
+        spki = _spki
+        if spki is None:
+            spki = crypto.public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        object.__setattr__(self, "_crypto", crypto)
+        object.__setattr__(self, "_spki", spki)
+        object.__setattr__(self, "_hash", hash(spki))
+        object.__setattr__(self, "_key_id", None)
+
+    @classmethod
+    def from_crypto(cls, key: ec.EllipticCurvePublicKey) -> PublicKey:
+        """Wrap a ``cryptography`` public key; raises :class:`WrongCurveError` if not P-256."""
+        return cls(key)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("PublicKey is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("PublicKey is immutable")
+
+    @property
+    def crypto(self) -> ec.EllipticCurvePublicKey:
+        """The underlying ``cryptography`` key."""
+        return self._crypto
+
+    @property
+    def spki_der(self) -> bytes:
+        """DER SubjectPublicKeyInfo (91 bytes, uncompressed point)."""
+        return self._spki
+
+    @property
+    def point(self) -> bytes:
+        """The 65-byte uncompressed point ``04 || x || y``."""
+        return self._spki[len(_SPKI_PREFIX) :]
+
+    @property
+    def key_id(self) -> str:
+        """RFC 7638 JWK thumbprint (SHA-256, base64url without padding)."""
+        kid = self._key_id
+        if kid is None:
+            jwk = self.to_jwk()
+            canonical = (
+                ('{"crv":"' + jwk["crv"] + '","kty":"' + jwk["kty"] + '","x":"' + jwk["x"])
+                + '","y":"'
+                + jwk["y"]
+                + '"}'
+            )
+            kid = _b64url(hashlib.sha256(canonical.encode("ascii")).digest())
+            object.__setattr__(self, "_key_id", kid)
+        return kid
+
+    def to_base64(self) -> str:
+        """Base64 of the SPKI DER, one line (Privy's public key format)."""
+        return base64.b64encode(self._spki).decode("ascii")
+
+    def to_pem(self) -> str:
+        """PEM ``PUBLIC KEY``."""
+        return self._crypto.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode("ascii")
+
+    def to_jwk(self) -> dict[str, str]:
+        """JWK (RFC 7518 §6.2.1): ``kty``, ``crv``, ``x``, ``y``."""
+        point = self.point
+        return {"kty": "EC", "crv": "P-256", "x": _b64url(point[1:33]), "y": _b64url(point[33:])}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PublicKey):
+            return NotImplemented
+        return self._spki == other._spki
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"PublicKey(key_id={self.key_id!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (load_public_key, (self._spki,))
+
+    def __copy__(self) -> PublicKey:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> PublicKey:
+        return self
+
+
+def _from_point(point: bytes) -> PublicKey:
+    """Uncompressed 65-byte point -> PublicKey (on-curve check by ``cryptography``)."""
+    if len(point) != 65 or point[0] != 4:
+        _fail("public key point is not a 65-byte uncompressed point")
+    try:
+        crypto = ec.EllipticCurvePublicKey.from_encoded_point(_CURVE, point)
+    except ValueError:
+        raise WrongCurveError("public key point is not on P-256") from None
+    return PublicKey(crypto, _spki=_SPKI_PREFIX + point)
+
+
+def _classify_spki(der: bytes) -> NoReturn:
+    """Explain why ``der`` is not a canonical P-256 SPKI (always raises)."""
+    from asn1crypto import keys as asn1_keys
+
+    try:
+        info = asn1_keys.PublicKeyInfo.load(der, strict=True)
+        algorithm = info["algorithm"]["algorithm"].native
+        params = info["algorithm"]["parameters"]
+        if algorithm != "ec":
+            name = {"rsa": "an RSA", "rsassa_pss": "an RSA"}.get(algorithm, f"a {algorithm}")
+            raise KeyFormatError(f"{name} key, expected a P-256 EC public key")
+        if params.name != "named":
+            raise KeyFormatError(
+                "EC key with explicit or implicit curve parameters; only the named curve P-256 "
+                "is accepted"
+            )
+        curve_oid = params.chosen.dotted
+        if curve_oid != _P256_OID:
+            _wrong_curve(curve_oid, params.chosen.native)
+        point = info["public_key"].contents
+        canonical = info.dump(force=True)
+    except KeyFormatError:
+        raise
+    except Exception:  # asn1crypto raises many types on garbage
+        _fail("not a DER SubjectPublicKeyInfo")
+    # The P-256 OID, but not the canonical 91-byte encoding.
+    if canonical != der:
+        _fail("P-256 public key is not canonical DER")
+    if point[:1] != b"\x00":
+        _fail("public key BIT STRING has unused bits")
+    point = point[1:]  # drop the unused-bits byte
+    if len(point) == 33 and point[0] in (2, 3):
+        try:
+            ec.EllipticCurvePublicKey.from_encoded_point(_CURVE, point)
+        except ValueError:
+            raise WrongCurveError("compressed public key point is not on P-256") from None
+        _fail("compressed points are not accepted; use the uncompressed SPKI encoding")
+    if point == b"\x00":
+        _fail("public key is the point at infinity")
+    _fail("P-256 public key point is not a 65-byte uncompressed point")
+
+
+def _public_from_der(der: bytes) -> PublicKey:
+    if len(der) == _SPKI_LEN and der.startswith(_SPKI_PREFIX):
+        return _from_point(der[len(_SPKI_PREFIX) :])
+    _classify_spki(der)
+
+
+def _pem_blocks(text: str) -> list[tuple[str, bytes]]:
+    blocks: list[tuple[str, bytes]] = []
+    end = 0
+    for match in _PEM_BLOCK.finditer(text):
+        if text[end : match.start()].strip():
+            _fail("unexpected text outside the PEM blocks")
+        end = match.end()
+        label, body, end_label = match.group(1), match.group(2), match.group(3)
+        if label != end_label:
+            _fail("PEM BEGIN and END labels differ")
+        if "Proc-Type" in body or "DEK-Info" in body:
+            _fail("encrypted PEM keys are not supported")
+        blocks.append((label, _strict_b64decode(body, "PEM body")))
+    if text[end:].strip():
+        _fail("unexpected text outside the PEM blocks")
+    if not blocks:
+        _fail("no PEM block found")
+    return blocks
+
+
+def _single_pem(text: str, allowed: tuple[str, ...]) -> tuple[str, bytes]:
+    blocks = [(label, der) for label, der in _pem_blocks(text) if label != "EC PARAMETERS"]
+    if len(blocks) != 1:
+        _fail("expected exactly one PEM key block")
+    label, der = blocks[0]
+    if label not in allowed:
+        if "PRIVATE" in label and "PUBLIC KEY" in allowed:
+            _fail(f"PEM block is a private key ({label}); use load_private_key")
+        _fail(f"unsupported PEM block type {label!r}; expected one of {', '.join(allowed)}")
+    return label, der
+
+
+def _jwk_mapping(data: str) -> Mapping[str, Any]:
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError):
+        _fail("JWK text is not valid JSON")
+    if not isinstance(value, dict):
+        _fail("JWK must be a JSON object")
+    return value
+
+
+def _jwk_coordinate(jwk: Mapping[str, Any], name: str) -> bytes:
+    value = jwk.get(name)
+    if not isinstance(value, str):
+        _fail(f"JWK member {name!r} is missing or not a string")
+    if not _B64URL_32.fullmatch(value):
+        _fail(f"JWK member {name!r} is not 32 bytes of base64url without padding")
+    raw = base64.urlsafe_b64decode(value + "=")
+    if _b64url(raw) != value:
+        _fail(f"JWK member {name!r} is not canonical base64url")
+    return raw
+
+
+def _jwk_check_type(jwk: Mapping[str, Any]) -> None:
+    kty = jwk.get("kty")
+    if kty != "EC":
+        if isinstance(kty, str) and kty in ("RSA", "OKP", "oct"):
+            _fail(f"JWK is a {kty} key, expected an EC P-256 key")
+        _fail("JWK 'kty' must be 'EC'")
+    crv = jwk.get("crv")
+    if crv != "P-256":
+        if isinstance(crv, str) and len(crv) <= 32:
+            raise WrongCurveError(f"JWK key is on {crv!r}, expected P-256")
+        _fail("JWK 'crv' is missing or invalid")
+
+
+def _public_from_jwk(jwk: Mapping[str, Any]) -> PublicKey:
+    _jwk_check_type(jwk)
+    x = _jwk_coordinate(jwk, "x")
+    y = _jwk_coordinate(jwk, "y")
+    return _from_point(b"\x04" + x + y)
+
+
+def _ascii_text(data: bytes) -> str:
+    try:
+        return data.decode("ascii")
+    except UnicodeDecodeError:
+        _fail("key bytes are neither DER nor ASCII text")
+
+
+def _strip_prefix(text: str) -> str:
+    text = text.strip()
+    for prefix in _PREFIXES:
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+    return text
+
+
+def load_public_key(data: str | bytes | Mapping[str, Any] | PublicKey) -> PublicKey:
+    """Load a P-256 public key.
+
+    Accepts base64 SPKI DER (whitespace allowed inside), PEM ``PUBLIC KEY``, a JWK (mapping
+    or JSON text), DER bytes, a 65-byte uncompressed point, a :class:`PublicKey` (returned as
+    is) or a :class:`PrivateKey` (its public key).
+    Raises :class:`WrongCurveError` or :class:`KeyFormatError`.
+    """
+    if isinstance(data, PublicKey):
+        return data
+    if isinstance(data, PrivateKey):
+        return data.public_key
+    if isinstance(data, bytes | bytearray | memoryview):
+        raw = bytes(data)
+        if raw[:1] == b"\x30":
+            return _public_from_der(raw)
+        if len(raw) == 65 and raw[0] == 4:
+            return _from_point(raw)
+        data = _ascii_text(raw)
+    if isinstance(data, str):
+        text = _strip_prefix(data)
+        if text.startswith("-----BEGIN"):
+            _label, der = _single_pem(text, ("PUBLIC KEY",))
+            return _public_from_der(der)
+        if text.startswith("{"):
+            return _public_from_jwk(_jwk_mapping(text))
+        return _public_from_der(_strict_b64decode(text, "public key"))
+    if isinstance(data, Mapping):
+        return _public_from_jwk(data)
+    _fail(f"cannot load a public key from {type(data).__name__}")
+
+
+# --- private keys -------------------------------------------------------------------------
+
+
+class PrivateKey:
+    """A P-256 private key. ``repr``/``str`` show only the key id; it cannot be pickled."""
+
+    __slots__ = ("_crypto", "_public")
+
+    _crypto: ec.EllipticCurvePrivateKey
+    _public: PublicKey
+
+    def __init__(self, crypto: ec.EllipticCurvePrivateKey) -> None:
+        """Wrap a ``cryptography`` P-256 private key."""
+        if not isinstance(crypto, ec.EllipticCurvePrivateKey):
+            _fail(f"expected an EC private key, got {type(crypto).__name__}")
+        if not isinstance(crypto.curve, ec.SECP256R1):
+            raise WrongCurveError(
+                f"key is on {_curve_name(crypto.curve)}, expected P-256 (secp256r1)"
+            )
+        object.__setattr__(self, "_crypto", crypto)
+        object.__setattr__(self, "_public", PublicKey(crypto.public_key()))
+
+    @classmethod
+    def from_crypto(cls, key: ec.EllipticCurvePrivateKey) -> PrivateKey:
+        """Wrap a ``cryptography`` private key; raises :class:`WrongCurveError` if not P-256."""
+        return cls(key)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("PrivateKey is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("PrivateKey is immutable")
+
+    @property
+    def crypto(self) -> ec.EllipticCurvePrivateKey:
+        """The underlying ``cryptography`` key."""
+        return self._crypto
+
+    @property
+    def public_key(self) -> PublicKey:
+        """The matching public key."""
+        return self._public
+
+    @property
+    def key_id(self) -> str:
+        """The public key's RFC 7638 thumbprint."""
+        return self._public.key_id
+
+    def _pkcs8(self) -> bytes:
+        return self._crypto.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    def to_base64(self) -> str:
+        """Base64 of the PKCS#8 DER, one line (Privy's private key format). Secret!"""
+        return base64.b64encode(self._pkcs8()).decode("ascii")
+
+    def to_pem(self) -> str:
+        """PEM ``PRIVATE KEY`` (PKCS#8). Secret!"""
+        return self._crypto.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode("ascii")
+
+    def to_sec1_der(self) -> bytes:
+        """SEC1 ``ECPrivateKey`` DER (with the named curve and public key). Secret!"""
+        return self._crypto.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+
+    def to_jwk(self) -> dict[str, str]:
+        """JWK with ``d`` (RFC 7518 §6.2.2). Secret!"""
+        jwk = self._public.to_jwk()
+        jwk["d"] = _b64url(self._crypto.private_numbers().private_value.to_bytes(32, "big"))
+        return jwk
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PrivateKey):
+            return NotImplemented
+        return hmac.compare_digest(self._pkcs8(), other._pkcs8())
+
+    def __hash__(self) -> int:
+        return hash(self._public)
+
+    def __repr__(self) -> str:
+        return f"PrivateKey(key_id={self.key_id!r})"
+
+    def __str__(self) -> str:
+        return self.__repr__()
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("PrivateKey cannot be pickled; export it explicitly with to_base64()")
+
+    def __copy__(self) -> PrivateKey:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> PrivateKey:
+        return self
+
+
+def generate_private_key() -> PrivateKey:
+    """A fresh random P-256 private key."""
+    return PrivateKey(ec.generate_private_key(_CURVE))
+
+
+def _classify_private_der(der: bytes) -> NoReturn:
+    """Explain why ``der`` did not load as a P-256 private key (always raises)."""
+    from asn1crypto import keys as asn1_keys
+
+    params: Any = None
+    algorithm = "ec"
+    try:
+        info = asn1_keys.PrivateKeyInfo.load(der, strict=True)
+        algorithm = info["private_key_algorithm"]["algorithm"].native
+        params = info["private_key_algorithm"]["parameters"]
+    except Exception:
+        try:
+            sec1 = asn1_keys.ECPrivateKey.load(der, strict=True)
+            if sec1["version"].native != "ecPrivkeyVer1":
+                raise ValueError("not SEC1") from None
+            params = sec1["parameters"]
+        except Exception:
+            params = None
+            algorithm = ""
+    if algorithm and algorithm != "ec":
+        _fail(f"a {algorithm} private key, expected a P-256 EC private key")
+    try:
+        if params is not None and params.name == "named":
+            curve_oid = params.chosen.dotted
+            if curve_oid != _P256_OID:
+                _wrong_curve(curve_oid, params.chosen.native)
+    except WrongCurveError:
+        raise
+    except Exception:
+        _fail("not a DER PKCS#8 or SEC1 private key")
+    _fail("not a valid DER PKCS#8 or SEC1 P-256 private key")
+
+
+def _private_from_der(der: bytes) -> PrivateKey:
+    try:
+        crypto = serialization.load_der_private_key(der, password=None)
+    except TypeError:
+        _fail("encrypted private keys are not supported")
+    except (ValueError, UnsupportedAlgorithm):
+        _classify_private_der(der)
+    if not isinstance(crypto, ec.EllipticCurvePrivateKey):
+        kind = type(crypto).__name__.removeprefix("_").replace("PrivateKey", "")
+        _fail(f"a {kind or 'non-EC'} private key, expected a P-256 EC private key")
+    return PrivateKey(crypto)
+
+
+def _private_from_jwk(jwk: Mapping[str, Any]) -> PrivateKey:
+    _jwk_check_type(jwk)
+    if "d" not in jwk:
+        _fail("JWK has no 'd': it is a public key")
+    d = int.from_bytes(_jwk_coordinate(jwk, "d"), "big")
+    try:
+        crypto = ec.derive_private_key(d, _CURVE)
+    except ValueError:
+        _fail("JWK 'd' is not a valid P-256 private scalar")
+    key = PrivateKey(crypto)
+    if ("x" in jwk or "y" in jwk) and key.public_key != _public_from_jwk(jwk):
+        _fail("JWK 'x'/'y' do not match 'd'")
+    return key
+
+
+def load_private_key(data: str | bytes | Mapping[str, Any] | PrivateKey) -> PrivateKey:
+    """Load a P-256 private key.
+
+    Accepts base64 PKCS#8 or SEC1 DER (whitespace allowed inside; a ``wallet-auth:`` or
+    ``wallet-api:`` prefix is stripped), PEM (``PRIVATE KEY`` or ``EC PRIVATE KEY``), a JWK
+    with ``d`` (mapping or JSON text), DER bytes, or a :class:`PrivateKey` (returned as is).
+    Raises :class:`WrongCurveError` or :class:`KeyFormatError`; messages never echo the input.
+    """
+    if isinstance(data, PrivateKey):
+        return data
+    if isinstance(data, bytes | bytearray | memoryview):
+        raw = bytes(data)
+        if raw[:1] == b"\x30":
+            return _private_from_der(raw)
+        data = _ascii_text(raw)
+    if isinstance(data, str):
+        text = _strip_prefix(data)
+        if text.startswith("-----BEGIN"):
+            _label, der = _single_pem(text, ("PRIVATE KEY", "EC PRIVATE KEY"))
+            return _private_from_der(der)
+        if text.startswith("{"):
+            return _private_from_jwk(_jwk_mapping(text))
+        return _private_from_der(_strict_b64decode(text, "private key"))
+    if isinstance(data, Mapping):
+        return _private_from_jwk(data)
+    _fail(f"cannot load a private key from {type(data).__name__}")
