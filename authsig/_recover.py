@@ -1,0 +1,98 @@
+"""ECDSA P-256 public-key recovery: which keys *could* have made a signature.
+
+Given a signature ``(r, s)`` over a message with SHA-256 digest ``z``, every public key ``Q``
+for which it verifies satisfies ``Q = r^-1 (s R - z G)`` where ``R`` is a curve point whose x
+coordinate is ``r`` (or ``r + n``, when that is below ``p``) and either of its two y values.
+That gives at most four candidates (two in practice), which the verifier looks up in a dict of
+member keys instead of trying every member key with a full verification.
+
+This module only **selects** candidates. It never decides: the verifier always confirms a
+candidate with ``cryptography``'s own ECDSA verify of that signature with that key.
+
+The scalar multiplications run inside OpenSSL through ``cryptography``'s primitives:
+
+- ``A = (s/r) R``: ECDH between a private key with scalar ``s/r`` and the point ``R`` gives the
+  x coordinate of ``A`` (its y is recovered by point decompression; the sign does not matter,
+  both are tried, which also covers the two parities of ``R``);
+- ``B = -(z/r) G``: the public key of a private key with scalar ``-z/r``;
+- ``Q = +-A + B``: one affine point addition in Python integers (one modular inversion shared by
+  both signs).
+
+Degenerate inputs (``A = +-B``) return ``None`` so that the caller falls back to trying keys
+directly; they never happen for honest signatures.
+"""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+__all__ = ["P256_N", "P256_P", "recover_points"]
+
+P256_P = 0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF
+"""The field prime p of P-256."""
+P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+"""The order n of the P-256 base point."""
+
+_CURVE = ec.SECP256R1()
+_ECDH = ec.ECDH()
+_from_encoded_point = ec.EllipticCurvePublicKey.from_encoded_point
+_derive = ec.derive_private_key
+
+
+def _decompress(x: int) -> tuple[int, int] | None:
+    """The point with x coordinate ``x`` and even y, or None when there is none."""
+    try:
+        key = _from_encoded_point(_CURVE, b"\x02" + x.to_bytes(32, "big"))
+    except ValueError:
+        return None
+    numbers = key.public_numbers()
+    return numbers.x, numbers.y
+
+
+def recover_points(z: int, r: int, s: int) -> list[bytes] | None:
+    """Candidate public keys (65-byte uncompressed SEC1 points) for signature ``(r, s)``.
+
+    ``z`` is the message digest as an integer (SHA-256, not reduced). Returns ``[]`` when
+    ``r``/``s`` are out of range or no point has x = ``r``; ``None`` for a degenerate case in
+    which the caller must try its keys directly. The malleated twin ``(r, n - s)`` gives the
+    same candidates.
+    """
+    n, p = P256_N, P256_P
+    if not (0 < r < n and 0 < s < n):
+        return []
+    r_inv = pow(r, -1, n)
+    k1 = s * r_inv % n
+    k2 = -z * r_inv % n
+    scalar = _derive(k1, _CURVE)
+    b_point: tuple[int, int] | None = None
+    if k2:
+        numbers = _derive(k2, _CURVE).public_key().public_numbers()
+        b_point = (numbers.x, numbers.y)
+    out: list[bytes] = []
+    xs = (r, r + n) if r + n < p else (r,)
+    for x in xs:
+        try:
+            r_key = _from_encoded_point(_CURVE, b"\x02" + x.to_bytes(32, "big"))
+        except ValueError:
+            continue
+        xa = int.from_bytes(scalar.exchange(_ECDH, r_key), "big")
+        a_point = _decompress(xa)
+        if a_point is None:  # pragma: no cover - xa is always on the curve
+            return None
+        ya = a_point[1]
+        if b_point is None:
+            pairs = [(xa, ya), (xa, p - ya)]
+        else:
+            xb, yb = b_point
+            if xa == xb:
+                return None
+            inv = pow(xa - xb, -1, p)
+            pairs = []
+            for y1 in (ya, p - ya):
+                lam = (y1 - yb) * inv % p
+                x3 = (lam * lam - xa - xb) % p
+                y3 = (lam * (xa - x3) - y1) % p
+                pairs.append((x3, y3))
+        for qx, qy in pairs:
+            out.append(b"\x04" + qx.to_bytes(32, "big") + qy.to_bytes(32, "big"))
+    return out

@@ -1,0 +1,624 @@
+"""Verify a signed request against the key quorum that owns the resource.
+
+:func:`verify_request` (and :func:`verify_request_async`) never raise because a request is bad:
+they return a :class:`Decision` whose ``reason`` is one of the reason codes of
+``docs/architecture.md`` and whose ``message`` is a sentence a person can act on. They raise
+only for programmer errors (a wrong argument type: :class:`TypeError`) and for an invalid quorum
+(:class:`~authsig.errors.QuorumError`, raised when the quorum is built).
+
+Rules (SPEC §1):
+
+- every signature in the header must verify with a member key (a direct key, a key of a nested
+  quorum, or a current key of a user member), else the request is refused with
+  ``invalid_signature``; ``allow_foreign_signatures=True`` ignores such signatures instead;
+- a key counts once however many signatures it made, including the malleated twin
+  ``(r, n - s)`` of its own signature (signatures are de-duplicated on ``(r, min(s, n - s))``
+  and approvals are counted per key, not per signature);
+- a member counts once: a key member when its key signed, a user member when any of its
+  current keys signed, a nested quorum when its own threshold is met;
+- a key listed both directly and inside a nested quorum (or both as a key and as a user's key)
+  counts toward every member it belongs to;
+- a signature is attributed to one key only (the first member key, in quorum order, with which
+  ``cryptography`` verifies it);
+- the request expiry is checked when present; ``require_expiry=True`` refuses requests without.
+
+Speed: the payload is canonicalized and hashed once. With few keys, each signature is tried
+against the keys directly (not-yet-matched keys first). With more keys, ECDSA public-key
+recovery (:mod:`authsig._recover`) selects the candidate keys through a dict lookup, so the cost
+does not grow with the number of keys. Either way the decision rests on ``cryptography``'s own
+verification of that signature with that key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+from authsig._recover import P256_N, recover_points
+from authsig.errors import (
+    AuthSigError,
+    CanonicalizationError,
+    ExpiryError,
+    ExpiryRequiredError,
+    PayloadError,
+    SignatureFormatError,
+    SignatureHeaderError,
+    UserResolutionError,
+)
+from authsig.expiry import DEFAULT_CLOCK_SKEW, DEFAULT_MAX_LIFETIME, check_expiry
+from authsig.headers import (
+    EXPIRY_HEADER,
+    MAX_HEADER_LENGTH,
+    MAX_SIGNATURES,
+    SIGNATURE_HEADER,
+    parse_signature_header,
+)
+from authsig.keys import PublicKey
+from authsig.payload import signing_payload
+from authsig.quorum import (
+    AnyUserKeyResolver,
+    KeyQuorum,
+    UserKeyResolver,
+    aload_user_keys,
+    load_user_keys,
+)
+from authsig.signatures import decode_signature, verify_signature
+
+__all__ = [
+    "DIRECT_MATCH_LIMIT",
+    "REASON_STATUS",
+    "Decision",
+    "Member",
+    "SignatureOutcome",
+    "verify_request",
+    "verify_request_async",
+]
+
+REASON_STATUS: Mapping[str, int] = {
+    "approved": 200,
+    "missing_signature": 401,
+    "malformed_signature_header": 401,
+    "empty_signature_entry": 401,
+    "signature_header_too_large": 401,
+    "duplicate_signature": 401,
+    "malformed_signature": 401,
+    "invalid_signature": 401,
+    "missing_header": 401,
+    "invalid_body": 400,
+    "invalid_payload": 400,
+    "malformed_expiry": 401,
+    "expiry_in_seconds": 401,
+    "expired": 401,
+    "expiry_too_far": 401,
+    "expiry_required": 401,
+    "threshold_not_met": 403,
+    "replayed": 409,
+    "body_too_large": 413,
+    "user_resolution_failed": 503,
+    "replay_store_unavailable": 503,
+}
+"""Reason code -> HTTP status (docs/architecture.md). ``invalid_payload`` (400) is used for
+request parts that cannot form a payload for another reason (a participating header sent twice)."""
+
+DIRECT_MATCH_LIMIT = 3
+"""Up to this many candidate keys, signatures are tried against keys directly; above it,
+public-key recovery selects the key (recovery costs about three direct verifications)."""
+
+_N = P256_N
+_HALF_N = P256_N // 2
+
+MemberKind = Literal["key", "user", "quorum"]
+SignatureStatus = Literal["matched", "duplicate", "no_match"]
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member of a quorum that approved (or that a signature's key stands for).
+
+    ``id`` is the key id (RFC 7638 thumbprint) for a key, the user id for a user, and the
+    quorum's id (or display name, or ``#index``) for a nested quorum. ``quorum_id`` names the
+    nested quorum the member belongs to; ``None`` means the top-level quorum.
+    """
+
+    kind: MemberKind
+    id: str
+    display_name: str | None = None
+    quorum_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict."""
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "display_name": self.display_name,
+            "quorum_id": self.quorum_id,
+        }
+
+    def __str__(self) -> str:
+        where = "" if self.quorum_id is None else f" of nested quorum {self.quorum_id!r}"
+        name = f" ({self.display_name})" if self.display_name else ""
+        return f"{self.kind} {self.id}{name}{where}"
+
+
+@dataclass(frozen=True)
+class SignatureOutcome:
+    """What became of one entry of the signature header.
+
+    ``status``: ``matched`` (verified with ``key_id``), ``duplicate`` (the same signature as
+    entry ``duplicate_of``, possibly in its malleated form ``(r, n - s)``; not counted again)
+    or ``no_match`` (verifies with no member key: foreign signer or changed request).
+    ``index`` is the 0-based position in the header.
+    """
+
+    index: int
+    status: SignatureStatus
+    key_id: str | None = None
+    members: tuple[Member, ...] = ()
+    duplicate_of: int | None = None
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict."""
+        return {
+            "index": self.index,
+            "status": self.status,
+            "key_id": self.key_id,
+            "members": [m.to_dict() for m in self.members],
+            "duplicate_of": self.duplicate_of,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict on one request.
+
+    ``approved`` is True only when the threshold is met (and, unless foreign signatures are
+    allowed, every signature verified with a member key). ``reason`` is a reason code,
+    ``http_status`` its status, ``message`` one sentence saying what to do. ``approved_members``
+    lists the members that approved (top-level ones first, then members of nested quorums with
+    their ``quorum_id``), ``missing`` how many more top-level approvals are needed, and
+    ``signatures`` the outcome of each header entry (empty when the request was refused before
+    the signatures were matched). ``bool(decision)`` is ``decision.approved``.
+    """
+
+    approved: bool
+    reason: str
+    message: str
+    http_status: int
+    approved_members: tuple[Member, ...] = ()
+    missing: int = 0
+    threshold: int = 0
+    signatures: tuple[SignatureOutcome, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.approved
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (for logs, problem documents and the CLI)."""
+        return {
+            "approved": self.approved,
+            "reason": self.reason,
+            "message": self.message,
+            "http_status": self.http_status,
+            "threshold": self.threshold,
+            "missing": self.missing,
+            "approved_members": [m.to_dict() for m in self.approved_members],
+            "signatures": [s.to_dict() for s in self.signatures],
+        }
+
+
+def _refuse(reason: str, message: str, *, threshold: int = 0, missing: int = 0) -> Decision:
+    return Decision(
+        approved=False,
+        reason=reason,
+        message=message,
+        http_status=REASON_STATUS.get(reason, 400),
+        threshold=threshold,
+        missing=missing,
+    )
+
+
+def _from_error(exc: AuthSigError, quorum: KeyQuorum, prefix: str = "") -> Decision:
+    reason = exc.code
+    if isinstance(exc, CanonicalizationError):
+        reason = "invalid_body"
+    elif reason not in REASON_STATUS:
+        reason = "invalid_payload" if isinstance(exc, PayloadError) else reason
+    text = exc.message.rstrip(".")
+    return _refuse(
+        reason,
+        f"Refused: {prefix}{text}.",
+        threshold=quorum.threshold,
+        missing=quorum.threshold,
+    )
+
+
+def _quorum_name(q: KeyQuorum, index: int) -> str:
+    return q.id or q.display_name or f"#{index + 1}"
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    quorum: KeyQuorum
+    payload: bytes
+    entries: tuple[str, ...]
+    ders: tuple[bytes, ...]
+    allow_foreign: bool
+
+
+def _header_values(
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+) -> tuple[str | None, str | None]:
+    """(signature header, expiry header), case-insensitive; a repeated one is an error."""
+    pairs: Iterable[Any] = headers.items() if isinstance(headers, Mapping) else headers
+    sig: str | None = None
+    exp: str | None = None
+    try:
+        for name, value in pairs:
+            if not isinstance(name, str):
+                continue
+            lowered = name.lower()
+            if lowered == SIGNATURE_HEADER:
+                if sig is not None:
+                    raise SignatureHeaderError(
+                        f"the {SIGNATURE_HEADER} header is sent more than once; send one header "
+                        "with the signatures separated by commas"
+                    )
+                sig = value if isinstance(value, str) else None
+                if sig is None:
+                    raise SignatureHeaderError(f"the {SIGNATURE_HEADER} header must be text")
+            elif lowered == EXPIRY_HEADER:
+                if exp is not None:
+                    raise PayloadError(f"the {EXPIRY_HEADER} header is sent more than once")
+                exp = value
+    except (TypeError, ValueError):
+        raise TypeError("headers must be a mapping or an iterable of (name, value) pairs") from None
+    return sig, exp
+
+
+def _check_arguments(quorum: object, now_ms: object) -> None:
+    if not isinstance(quorum, KeyQuorum):
+        raise TypeError(f"quorum must be an authsig KeyQuorum, not {type(quorum).__name__}")
+    if now_ms is not None and (isinstance(now_ms, bool) or not isinstance(now_ms, int)):
+        raise TypeError("now_ms must be an int (milliseconds since the epoch) or None")
+
+
+def _prepare(
+    *,
+    method: str,
+    url: str,
+    body: Any,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    quorum: KeyQuorum,
+    now_ms: int | None,
+    allow_foreign_signatures: bool,
+    require_expiry: bool,
+    max_lifetime: timedelta,
+    clock_skew: timedelta,
+    empty_body: Literal["string", "preserve"],
+    profile: Literal["rfc8785", "canonicaljson"],
+    max_signatures: int,
+    max_header_length: int,
+) -> _Prepared | Decision:
+    _check_arguments(quorum, now_ms)
+    t = quorum.threshold
+    try:
+        sig_value, expiry_value = _header_values(headers)
+    except AuthSigError as exc:
+        return _from_error(exc, quorum)
+    if sig_value is None:
+        return _refuse(
+            "missing_signature",
+            f"Refused: the request has no {SIGNATURE_HEADER} header; sign it with "
+            f"{t} member key(s) of {quorum.label}.",
+            threshold=t,
+            missing=t,
+        )
+    try:
+        entries = parse_signature_header(
+            sig_value, max_signatures=max_signatures, max_length=max_header_length
+        )
+        payload = signing_payload(
+            method=method,
+            url=url,
+            body=body,
+            headers=headers,
+            empty_body=empty_body,
+            profile=profile,
+        )
+        if expiry_value is not None:
+            check_expiry(
+                expiry_value, now_ms=now_ms, max_lifetime=max_lifetime, clock_skew=clock_skew
+            )
+        elif require_expiry:
+            raise ExpiryRequiredError(
+                f"the request has no {EXPIRY_HEADER} header and this endpoint requires one; "
+                "sign the request with an expiry (milliseconds since the epoch)"
+            )
+    except ExpiryError as exc:
+        return _from_error(exc, quorum, "")
+    except AuthSigError as exc:
+        return _from_error(exc, quorum)
+    ders: list[bytes] = []
+    for i, entry in enumerate(entries):
+        try:
+            ders.append(decode_signature(entry))
+        except SignatureFormatError as exc:
+            return _from_error(exc, quorum, f"signature #{i + 1} is malformed: ")
+    return _Prepared(quorum, payload, tuple(entries), tuple(ders), allow_foreign_signatures)
+
+
+def _user_members(quorum: KeyQuorum) -> list[str]:
+    return list(quorum.all_user_ids)
+
+
+def _resolve_sync(
+    quorum: KeyQuorum, user_keys: UserKeyResolver | None
+) -> dict[str, tuple[PublicKey, ...]]:
+    if user_keys is None:
+        return {}
+    return {uid: load_user_keys(user_keys, uid) for uid in _user_members(quorum)}
+
+
+async def _resolve_async(
+    quorum: KeyQuorum, user_keys: AnyUserKeyResolver | None
+) -> dict[str, tuple[PublicKey, ...]]:
+    if user_keys is None:
+        return {}
+    return {uid: await aload_user_keys(user_keys, uid) for uid in _user_members(quorum)}
+
+
+def _match_direct(
+    payload: bytes, der: bytes, keys: Iterable[PublicKey], matched: set[PublicKey]
+) -> PublicKey | None:
+    ordered = [k for k in keys if k not in matched] + [k for k in keys if k in matched]
+    for key in ordered:
+        if verify_signature(payload, der, key):
+            return key
+    return None
+
+
+def _decide(
+    prep: _Prepared, users: dict[str, tuple[PublicKey, ...]], have_resolver: bool
+) -> Decision:
+    quorum = prep.quorum
+    payload = prep.payload
+    index: Mapping[bytes, PublicKey] = quorum.key_index
+    keys: tuple[PublicKey, ...] = quorum.all_keys
+    if users:
+        extra = {k.point: k for ks in users.values() for k in ks if k.point not in index}
+        if extra:
+            index = {**index, **extra}
+            keys = keys + tuple(extra.values())
+    use_recovery = len(keys) > DIRECT_MATCH_LIMIT
+    z = int.from_bytes(hashlib.sha256(payload).digest(), "big") if use_recovery else 0
+
+    matched_keys: set[PublicKey] = set()
+    seen: dict[tuple[int, int], int] = {}
+    per_sig: list[tuple[SignatureStatus, PublicKey | None, int | None]] = []
+    for i, der in enumerate(prep.ders):
+        r, s = decode_dss_signature(der)
+        norm = (r, s if s <= _HALF_N else _N - s)
+        first = seen.get(norm)
+        if first is not None:
+            per_sig.append(("duplicate", per_sig[first][1], first))
+            continue
+        seen[norm] = i
+        found: PublicKey | None = None
+        if use_recovery:
+            points = recover_points(z, r, s)
+            if points is None:
+                found = _match_direct(payload, der, keys, matched_keys)
+            else:
+                for point in points:
+                    key = index.get(point)
+                    if key is not None and verify_signature(payload, der, key):
+                        found = key
+                        break
+        else:
+            found = _match_direct(payload, der, keys, matched_keys)
+        if found is None:
+            per_sig.append(("no_match", None, None))
+        else:
+            matched_keys.add(found)
+            per_sig.append(("matched", found, None))
+
+    # Count members.
+    key_members: dict[PublicKey, list[Member]] = {}
+    approved: list[Member] = []
+    nested_approved: list[Member] = []
+
+    def count(q: KeyQuorum, qid: str | None, sink: list[Member]) -> int:
+        n = 0
+        for k, name in zip(q.public_keys, q.key_display_names, strict=True):
+            m = Member("key", k.key_id, name, qid)
+            key_members.setdefault(k, []).append(m)
+            if k in matched_keys:
+                sink.append(m)
+                n += 1
+        for uid in q.user_ids:
+            m = Member("user", uid, None, qid)
+            hit = False
+            for k in users.get(uid, ()):
+                key_members.setdefault(k, []).append(m)
+                hit = hit or k in matched_keys
+            if hit:
+                sink.append(m)
+                n += 1
+        return n
+
+    total = count(quorum, None, approved)
+    for i, q in enumerate(quorum.key_quorums):
+        name = _quorum_name(q, i)
+        if count(q, name, nested_approved) >= q.threshold:
+            approved.append(Member("quorum", name, q.display_name, None))
+            total += 1
+
+    outcomes: list[SignatureOutcome] = []
+    for i, (status, key, dup) in enumerate(per_sig):
+        if status == "no_match":
+            detail = "verifies with no member key (changed request or a signer outside the quorum)"
+            outcomes.append(SignatureOutcome(i, status, detail=detail))
+            continue
+        members = tuple(key_members.get(key, ())) if key is not None else ()
+        kid = key.key_id if key is not None else None
+        if status == "duplicate":
+            detail = f"repeats signature #{(dup or 0) + 1} (same r, s or n - s); counted once"
+        else:
+            detail = f"made by key {kid}"
+        outcomes.append(SignatureOutcome(i, status, kid, members, dup, detail))
+
+    threshold = quorum.threshold
+    missing = max(0, threshold - total)
+    all_members = tuple(approved) + tuple(nested_approved)
+    foreign = [o.index for o in outcomes if o.status == "no_match"]
+    if foreign and not prep.allow_foreign:
+        which = ", ".join(f"#{i + 1}" for i in foreign)
+        hint = ""
+        if quorum.all_user_ids and not have_resolver:
+            hint = " (no user_keys resolver was given, so user members' keys are unknown)"
+        message = (
+            f"Refused: signature {which} of {len(outcomes)} verifies with no member key of "
+            f"{quorum.label}{hint}; the request was changed after signing or signed by a "
+            "non-member: run authsig.explain.explain(...) with the same arguments to find "
+            "what differs."
+        )
+        return Decision(
+            False,
+            "invalid_signature",
+            message,
+            REASON_STATUS["invalid_signature"],
+            all_members,
+            missing,
+            threshold,
+            tuple(outcomes),
+        )
+    if missing == 0:
+        message = (
+            f"Approved: {total} of the {threshold} required member approval(s) of "
+            f"{quorum.label} are present."
+        )
+        return Decision(True, "approved", message, 200, all_members, 0, threshold, tuple(outcomes))
+    ignored = f" ({len(foreign)} foreign signature(s) ignored)" if foreign else ""
+    message = (
+        f"Refused: {total} of the {threshold} required member approval(s) of {quorum.label} "
+        f"are present{ignored}; {missing} more member(s) must sign this exact request."
+    )
+    return Decision(
+        False,
+        "threshold_not_met",
+        message,
+        REASON_STATUS["threshold_not_met"],
+        all_members,
+        missing,
+        threshold,
+        tuple(outcomes),
+    )
+
+
+def verify_request(
+    *,
+    method: str,
+    url: str,
+    body: Any,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    quorum: KeyQuorum,
+    now_ms: int | None = None,
+    user_keys: UserKeyResolver | None = None,
+    allow_foreign_signatures: bool = False,
+    require_expiry: bool = False,
+    max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    empty_body: Literal["string", "preserve"] = "string",
+    profile: Literal["rfc8785", "canonicaljson"] = "rfc8785",
+    max_signatures: int = MAX_SIGNATURES,
+    max_header_length: int = MAX_HEADER_LENGTH,
+) -> Decision:
+    """Decide whether a signed request is approved by ``quorum``.
+
+    ``method``, ``url`` (the public URL the client signed), ``body`` (raw bytes/str as
+    received, or an already parsed value) and ``headers`` (mapping or (name, value) pairs,
+    case-insensitive) describe the request. ``user_keys`` resolves a user id to its current
+    public keys (synchronous here; see :func:`verify_request_async`). ``now_ms`` fixes the
+    clock for the expiry check. The other options are described in the module docstring and
+    in :mod:`authsig.expiry` / :mod:`authsig.headers`. Returns a :class:`Decision`.
+    """
+    prep = _prepare(
+        method=method,
+        url=url,
+        body=body,
+        headers=headers,
+        quorum=quorum,
+        now_ms=now_ms,
+        allow_foreign_signatures=allow_foreign_signatures,
+        require_expiry=require_expiry,
+        max_lifetime=max_lifetime,
+        clock_skew=clock_skew,
+        empty_body=empty_body,
+        profile=profile,
+        max_signatures=max_signatures,
+        max_header_length=max_header_length,
+    )
+    if isinstance(prep, Decision):
+        return prep
+    try:
+        users = _resolve_sync(quorum, user_keys) if quorum.all_user_ids else {}
+    except UserResolutionError as exc:
+        return _from_error(exc, quorum)
+    return _decide(prep, users, user_keys is not None)
+
+
+async def verify_request_async(
+    *,
+    method: str,
+    url: str,
+    body: Any,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    quorum: KeyQuorum,
+    now_ms: int | None = None,
+    user_keys: AnyUserKeyResolver | None = None,
+    allow_foreign_signatures: bool = False,
+    require_expiry: bool = False,
+    max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    empty_body: Literal["string", "preserve"] = "string",
+    profile: Literal["rfc8785", "canonicaljson"] = "rfc8785",
+    max_signatures: int = MAX_SIGNATURES,
+    max_header_length: int = MAX_HEADER_LENGTH,
+) -> Decision:
+    """The async twin of :func:`verify_request`: ``user_keys`` may be sync or async (awaited).
+
+    The CPU work (canonicalization, ECDSA) runs inline on the event loop.
+    """
+    prep = _prepare(
+        method=method,
+        url=url,
+        body=body,
+        headers=headers,
+        quorum=quorum,
+        now_ms=now_ms,
+        allow_foreign_signatures=allow_foreign_signatures,
+        require_expiry=require_expiry,
+        max_lifetime=max_lifetime,
+        clock_skew=clock_skew,
+        empty_body=empty_body,
+        profile=profile,
+        max_signatures=max_signatures,
+        max_header_length=max_header_length,
+    )
+    if isinstance(prep, Decision):
+        return prep
+    try:
+        users = await _resolve_async(quorum, user_keys) if quorum.all_user_ids else {}
+    except UserResolutionError as exc:
+        return _from_error(exc, quorum)
+    return _decide(prep, users, user_keys is not None)
