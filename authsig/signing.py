@@ -1,0 +1,247 @@
+"""Sign a request for Privy: the headers to send (``sign_request`` / ``sign_request_async``).
+
+The recipe: build the participating headers (``privy-app-id``, and ``privy-idempotency-key`` and
+``privy-request-expiry`` when used), canonicalize the payload of SPEC §1.1 over exactly those
+header values, sign it with every key, and join the signatures into
+``privy-authorization-signature``.
+
+Keys may be :class:`~authsig.keys.PrivateKey` objects or signer callables for keys held in a
+KMS/HSM: ``signer(payload: bytes) -> str | bytes`` returning base64 DER text or DER bytes
+(``sign_request_async`` also takes ``async`` signers and runs them concurrently). What a signer
+returns is checked to be a well-formed DER ECDSA signature; failures become
+:class:`~authsig.errors.SignerError` without the signer's own message (it might hold secrets).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import inspect
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any, Literal
+
+from authsig.errors import (
+    ExpiryError,
+    KeyFormatError,
+    PayloadError,
+    SignatureFormatError,
+    SignerError,
+)
+from authsig.expiry import DEFAULT_EXPIRES_IN, make_expiry
+from authsig.headers import (
+    APP_ID_HEADER,
+    EXPIRY_HEADER,
+    IDEMPOTENCY_HEADER,
+    SIGNATURE_HEADER,
+    format_signature_header,
+)
+from authsig.keys import PrivateKey
+from authsig.payload import signing_payload
+from authsig.signatures import AsyncSigner, Signer, decode_signature, sign
+
+__all__ = ["sign_request", "sign_request_async"]
+
+_KeyLike = PrivateKey | Signer
+_AsyncKeyLike = PrivateKey | Signer | AsyncSigner
+
+
+def _key_list(keys: Any) -> list[Any]:
+    """Normalize ``keys`` to a non-empty list of private keys and callables."""
+    if isinstance(keys, PrivateKey) or (callable(keys) and not isinstance(keys, type)):
+        items: list[Any] = [keys]
+    elif isinstance(keys, Sequence) and not isinstance(keys, str | bytes | bytearray):
+        items = list(keys)
+    else:
+        raise KeyFormatError(
+            f"keys must be a PrivateKey, a signer callable or a sequence of them, not "
+            f"{type(keys).__name__} (load key text with authsig.keys.load_private_key)"
+        )
+    if not items:
+        raise KeyFormatError("at least one key or signer is required")
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if isinstance(item, PrivateKey):
+            if item.key_id in seen:
+                raise KeyFormatError(f"key {index + 1} repeats an earlier private key")
+            seen.add(item.key_id)
+        elif not callable(item) or isinstance(item, type):
+            raise KeyFormatError(
+                f"key {index + 1} is a {type(item).__name__}, not a PrivateKey or signer callable"
+            )
+    return items
+
+
+def _prepare(
+    *,
+    method: str,
+    url: str,
+    body: Any,
+    app_id: str,
+    idempotency_key: str | None,
+    expires_in: timedelta | None,
+    now_ms: int | None,
+    empty_body: Literal["string", "preserve"],
+) -> tuple[dict[str, str], bytes]:
+    """The participating headers and the payload bytes they are signed in."""
+    if not isinstance(app_id, str) or not app_id:
+        raise PayloadError("app_id must be a non-empty string")
+    if idempotency_key is not None and (
+        not isinstance(idempotency_key, str) or not idempotency_key
+    ):
+        raise PayloadError("idempotency_key must be a non-empty string or None")
+    if now_ms is not None and (isinstance(now_ms, bool) or not isinstance(now_ms, int)):
+        raise ExpiryError("now_ms must be an integer count of milliseconds since the epoch")
+    headers = {APP_ID_HEADER: app_id}
+    if idempotency_key is not None:
+        headers[IDEMPOTENCY_HEADER] = idempotency_key
+    if expires_in is not None:
+        if not isinstance(expires_in, timedelta):
+            raise ExpiryError("expires_in must be a datetime.timedelta or None")
+        if expires_in <= timedelta(0):
+            raise ExpiryError("expires_in must be positive (the request would already be expired)")
+        headers[EXPIRY_HEADER] = make_expiry(expires_in, now_ms=now_ms)
+    payload = signing_payload(
+        method=method, url=url, body=body, headers=headers, empty_body=empty_body
+    )
+    return headers, payload
+
+
+def _signer_failed(index: int, exc: BaseException) -> SignerError:
+    # Name the exception type only: a KMS error message may carry request or credential details.
+    return SignerError(f"signer {index + 1} failed ({type(exc).__name__})")
+
+
+def _check_signature(index: int, result: object) -> str:
+    """A signer's result -> canonical base64 DER, or :class:`SignerError`."""
+    try:
+        if isinstance(result, str):
+            decode_signature(result)
+            return result
+        if isinstance(result, bytes | bytearray | memoryview):
+            text = base64.b64encode(bytes(result)).decode("ascii")
+            decode_signature(text)
+            return text
+    except SignatureFormatError as exc:
+        raise SignerError(
+            f"signer {index + 1} returned something that is not a DER ECDSA P-256 signature ({exc})"
+        ) from None
+    raise SignerError(
+        f"signer {index + 1} returned {type(result).__name__}; "
+        "expected base64 DER text or DER bytes"
+    )
+
+
+def _finish(headers: dict[str, str], signatures: list[str]) -> dict[str, str]:
+    result = {
+        APP_ID_HEADER: headers[APP_ID_HEADER],
+        SIGNATURE_HEADER: format_signature_header(signatures),
+    }
+    if EXPIRY_HEADER in headers:
+        result[EXPIRY_HEADER] = headers[EXPIRY_HEADER]
+    if IDEMPOTENCY_HEADER in headers:
+        result[IDEMPOTENCY_HEADER] = headers[IDEMPOTENCY_HEADER]
+    return result
+
+
+def sign_request(
+    *,
+    method: str,
+    url: str,
+    body: Any,
+    app_id: str,
+    keys: _KeyLike | Sequence[_KeyLike],
+    idempotency_key: str | None = None,
+    expires_in: timedelta | None = DEFAULT_EXPIRES_IN,
+    now_ms: int | None = None,
+    empty_body: Literal["string", "preserve"] = "string",
+    deterministic: bool = False,
+) -> dict[str, str]:
+    """Sign a Privy request; returns the headers to send (lower-case names).
+
+    ``body`` is the raw body (``bytes``/``str`` JSON text, sent exactly as signed) or an already
+    parsed value. ``keys`` is one key or signer, or a sequence of them (one signature each, in
+    order). The result holds ``privy-app-id``, ``privy-authorization-signature``, and
+    ``privy-request-expiry`` (now + ``expires_in``; omitted when ``expires_in`` is None) and
+    ``privy-idempotency-key`` (when given); send those exact values, since they are signed.
+
+    ``now_ms`` fixes the clock (tests, vectors); ``deterministic=True`` signs private keys per
+    RFC 6979. Raises :class:`~authsig.errors.SignerError` when a signer fails or returns a
+    non-signature, and the payload/expiry/key errors of the modules it builds on.
+    """
+    items = _key_list(keys)
+    headers, payload = _prepare(
+        method=method,
+        url=url,
+        body=body,
+        app_id=app_id,
+        idempotency_key=idempotency_key,
+        expires_in=expires_in,
+        now_ms=now_ms,
+        empty_body=empty_body,
+    )
+    signatures: list[str] = []
+    for index, item in enumerate(items):
+        if isinstance(item, PrivateKey):
+            signatures.append(sign(payload, item, deterministic=deterministic))
+            continue
+        try:
+            result = item(payload)
+        except Exception as exc:
+            raise _signer_failed(index, exc) from exc
+        if inspect.isawaitable(result):
+            if inspect.iscoroutine(result):
+                result.close()
+            raise SignerError(
+                f"signer {index + 1} is asynchronous; use sign_request_async for async signers"
+            )
+        signatures.append(_check_signature(index, result))
+    return _finish(headers, signatures)
+
+
+async def sign_request_async(
+    *,
+    method: str,
+    url: str,
+    body: Any,
+    app_id: str,
+    keys: _AsyncKeyLike | Sequence[_AsyncKeyLike],
+    idempotency_key: str | None = None,
+    expires_in: timedelta | None = DEFAULT_EXPIRES_IN,
+    now_ms: int | None = None,
+    empty_body: Literal["string", "preserve"] = "string",
+    deterministic: bool = False,
+) -> dict[str, str]:
+    """Like :func:`sign_request`; signers may also be ``async`` (awaited concurrently)."""
+    items = _key_list(keys)
+    headers, payload = _prepare(
+        method=method,
+        url=url,
+        body=body,
+        app_id=app_id,
+        idempotency_key=idempotency_key,
+        expires_in=expires_in,
+        now_ms=now_ms,
+        empty_body=empty_body,
+    )
+
+    async def run(index: int, item: Any) -> str:
+        if isinstance(item, PrivateKey):
+            return sign(payload, item, deterministic=deterministic)
+        try:
+            result = item(payload)
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception as exc:
+            raise _signer_failed(index, exc) from exc
+        return _check_signature(index, result)
+
+    outcomes = await asyncio.gather(
+        *(run(index, item) for index, item in enumerate(items)), return_exceptions=True
+    )
+    signatures: list[str] = []
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+        signatures.append(outcome)
+    return _finish(headers, signatures)
