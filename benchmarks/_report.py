@@ -210,39 +210,43 @@ def render_text(sections: Sequence[Section]) -> str:
 
 def write_plot(p3: Section, path: Path) -> bool:
     """Plot verify time against quorum size (from P3's data); False when there is none."""
-    series: dict[str, Any] = p3.data
-    if not series.get("ks"):
+    series: dict[str, Any] = p3.data.get("series", {})
+    if not series:
         return False
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ks: list[int] = series["ks"]
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     colors = ["tab:blue", "tab:orange", "tab:green", "tab:red"]
-    for index, (m, times) in enumerate(sorted(series["verify_us"].items())):
+    all_ks: set[int] = set()
+    for index, (m, line) in enumerate(sorted(series.items())):
         color = colors[index % len(colors)]
-        ax.plot(ks, times, marker="o", color=color, label=f"verify_request, M={m} signature(s)")
-        raw = series["raw_us"][m]
-        ax.axhline(raw, color=color, linestyle=":", linewidth=1, label=f"{m} raw verify(s)")
-    if series.get("hand_us"):
+        all_ks.update(line["ks"])
+        label = f"verify_request, M={m} signature" + ("" if m == "1" else "s")
+        ax.plot(line["ks"], line["us"], marker="o", color=color, label=label)
         ax.axhline(
-            series["hand_us"],
-            color="black",
-            linestyle="--",
+            line["raw_us"],
+            color=color,
+            linestyle=":",
             linewidth=1,
-            label="hand-written M=1, K=1",
+            label=f"{m} raw verify" if m == "1" else f"{m} raw verifies",
         )
+    hand = p3.data.get("hand_us")
+    if hand:
+        ax.axhline(hand, color="black", linestyle="--", linewidth=1, label="hand-written M=1, K=1")
+    ks = sorted(all_ks)
     ax.set_xscale("log")
     ax.set_xticks(ks)
     ax.set_xticklabels([str(k) for k in ks])
+    ax.minorticks_off()
     ax.set_xlabel("quorum size K (member keys)")
     ax.set_ylabel("time per request (µs, median)")
     ax.set_ylim(bottom=0)
     ax.set_title("authsig verify_request: time against quorum size")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="best", ncol=2)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
