@@ -107,6 +107,22 @@ def _wrong_curve(oid: str, asn1_name: str) -> NoReturn:
     raise WrongCurveError(f"key is on {label}, expected P-256 (secp256r1)")
 
 
+_ALGORITHMS = {
+    "rsa": "an RSA key",
+    "rsassa_pss": "an RSA-PSS key",
+    "dsa": "a DSA key",
+    "ed25519": "an Ed25519 key",
+    "ed448": "an Ed448 key",
+    "x25519": "an X25519 key",
+    "x448": "an X448 key",
+}
+
+
+def _algorithm_label(algorithm: str) -> str:
+    # Unknown algorithms come back as dotted OIDs from the input: do not echo them.
+    return _ALGORITHMS.get(algorithm, "not an EC key")
+
+
 def _curve_name(curve: ec.EllipticCurve) -> str:
     return str(getattr(curve, "name", type(curve).__name__))
 
@@ -240,8 +256,7 @@ def _classify_spki(der: bytes) -> NoReturn:
         algorithm = info["algorithm"]["algorithm"].native
         params = info["algorithm"]["parameters"]
         if algorithm != "ec":
-            name = {"rsa": "an RSA", "rsassa_pss": "an RSA"}.get(algorithm, f"a {algorithm}")
-            raise KeyFormatError(f"{name} key, expected a P-256 EC public key")
+            raise KeyFormatError(f"{_algorithm_label(algorithm)}, expected a P-256 EC public key")
         if params.name != "named":
             raise KeyFormatError(
                 "EC key with explicit or implicit curve parameters; only the named curve P-256 "
@@ -530,7 +545,7 @@ def _classify_private_der(der: bytes) -> NoReturn:
             params = None
             algorithm = ""
     if algorithm and algorithm != "ec":
-        _fail(f"a {algorithm} private key, expected a P-256 EC private key")
+        _fail(f"{_algorithm_label(algorithm)}, expected a P-256 EC private key")
     try:
         if params is not None and params.name == "named":
             curve_oid = params.chosen.dotted

@@ -142,11 +142,22 @@ def test_key_id_is_rfc7638_thumbprint() -> None:
     assert PUB.key_id != generate_private_key().key_id
 
 
-def test_rfc7638_method_on_the_rfc_example_shape() -> None:
-    # RFC 7638 §3.1 computes the thumbprint over the RSA example; the same method applied
-    # to an EC key must ignore extra members ("d", "kid", "use").
+def test_key_id_ignores_non_required_members() -> None:
+    # RFC 7638 §3.2: only the required members take part ("d", "kid", "use" do not).
     jwk: dict[str, Any] = dict(KEY.to_jwk(), kid="ignored", use="sig")
     assert load_private_key(jwk).key_id == PUB.key_id
+
+
+def test_key_id_published_example() -> None:
+    # RFC 9449 (OAuth DPoP) §6.1: the P-256 JWK of its examples and its "jkt", the RFC 7638
+    # SHA-256 thumbprint computed by the RFC authors.
+    jwk = {
+        "kty": "EC",
+        "x": "l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs",
+        "y": "9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA",
+        "crv": "P-256",
+    }
+    assert load_public_key(jwk).key_id == "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
 
 
 # --- equality, hashing, immutability -------------------------------------------------------
@@ -398,12 +409,12 @@ def test_encrypted_pkcs8_der_refused() -> None:
 
 # --- properties: round trips across formats -------------------------------------------------
 
-scalars = st.integers(min_value=1, max_value=ec.SECP256R1().key_size and (2**256 - 2**224 - 1))
+N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+scalars = st.one_of(st.integers(min_value=1, max_value=N - 1), st.sampled_from([1, 2, N - 1]))
 
 
 def _key(scalar: int) -> PrivateKey:
-    n = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-    return PrivateKey(ec.derive_private_key(scalar % (n - 1) + 1, ec.SECP256R1()))
+    return PrivateKey(ec.derive_private_key(scalar, ec.SECP256R1()))
 
 
 @settings(max_examples=40, deadline=None)
@@ -443,3 +454,44 @@ def test_property_loaders_raise_only_typed_errors(data: str | bytes) -> None:
     for loader in (load_public_key, load_private_key):
         with contextlib.suppress(KeyFormatError):
             loader(data)
+
+
+def test_embedded_public_key_must_match() -> None:
+    """SEC1/PKCS#8 carry an optional public key; a mismatching one is refused."""
+    other = generate_private_key().public_key.point
+    for der in (KEY.to_sec1_der(), base64.b64decode(KEY.to_base64())):
+        assert der.count(PUB.point) == 1
+        assert load_private_key(der) == KEY
+        with pytest.raises(KeyFormatError):
+            load_private_key(der.replace(PUB.point, other))
+
+
+def test_sec1_private_scalar_must_be_32_bytes() -> None:
+    """RFC 5915: the private key OCTET STRING has the fixed length of the order (32)."""
+    from asn1crypto import keys as asn1_keys
+
+    key = _key(0x00F0 << 240 | 0x1234)  # d with a leading zero byte
+    sec1 = key.to_sec1_der()
+    assert bytes.fromhex("042000f0") in sec1
+    assert load_private_key(sec1) == key
+    short = asn1_keys.ECPrivateKey.load(sec1).dump(force=True)  # asn1crypto drops the 00
+    assert bytes.fromhex("041ff0") in short
+    with pytest.raises(KeyFormatError):
+        load_private_key(short)
+
+
+def test_error_codes() -> None:
+    with pytest.raises(KeyFormatError) as info:
+        load_public_key("%%%")
+    assert info.value.code == "invalid_key"
+    other = ec.generate_private_key(ec.SECP256K1()).public_key()
+    with pytest.raises(WrongCurveError) as wrong:
+        load_public_key(_der_public(other))
+    assert wrong.value.code == "wrong_curve"
+    assert "secp256k1" in str(wrong.value)
+
+
+def test_private_pem_given_to_public_loader_is_explained() -> None:
+    with pytest.raises(KeyFormatError, match="load_private_key"):
+        load_public_key(KEY.to_pem())
+    assert load_public_key(KEY.to_jwk()) == PUB  # a private JWK has the public part
