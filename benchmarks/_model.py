@@ -96,6 +96,8 @@ class Row:
         """The measured ratio as a person reads it."""
         if self.kind == "cost":
             return f"{self.value:.2f}x"
+        if self.value < 1:
+            return f"{1 / self.value:.2f}x slower"
         return f"{self.value:.2f}x faster"
 
     def verdict(self) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 
 SDK_CASE = "privy-client prepare_request"
 HAND_CASE = "hand-written minimum (SDK venv)"
+LOAD_CASE = "cryptography load_der_private_key (SDK venv)"
 
 
 def _time_batch(fn: Callable[[], object], number: int) -> float:
@@ -90,7 +91,10 @@ def _cases(setup: dict[str, Any]) -> dict[str, Callable[[], object]]:
         signature = base64.b64encode(key.sign(data, ec.ECDSA(hashes.SHA256()))).decode()
         return {**headers, "privy-authorization-signature": signature}
 
-    return {SDK_CASE: sdk, HAND_CASE: hand}
+    def load() -> object:
+        return serialization.load_der_private_key(base64.b64decode(key_b64), password=None)
+
+    return {SDK_CASE: sdk, HAND_CASE: hand, LOAD_CASE: load}
 
 
 def main() -> int:
