@@ -60,6 +60,8 @@ _P256_OID = "1.2.840.10045.3.1.7"
 _SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
 _SPKI_LEN = len(_SPKI_PREFIX) + 65
 _PREFIXES = ("wallet-auth:", "wallet-api:")
+MAX_KEY_INPUT = 65536
+"""Largest key input (characters or bytes) the loaders look at; P-256 keys are far smaller."""
 _WHITESPACE = re.compile(r"[ \t\r\n\f\v]+")
 _B64URL_32 = re.compile(r"[A-Za-z0-9_-]{43}")
 _PEM_BLOCK = re.compile(
@@ -326,11 +328,20 @@ def _single_pem(text: str, allowed: tuple[str, ...]) -> tuple[str, bytes]:
     return label, der
 
 
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in result:
+            raise ValueError("duplicate member")
+        result[name] = value
+    return result
+
+
 def _jwk_mapping(data: str) -> Mapping[str, Any]:
     try:
-        value = json.loads(data)
+        value = json.loads(data, object_pairs_hook=_no_duplicates)
     except (ValueError, RecursionError):
-        _fail("JWK text is not valid JSON")
+        _fail("JWK text is not valid JSON (or repeats a member)")
     if not isinstance(value, dict):
         _fail("JWK must be a JSON object")
     return value
@@ -375,6 +386,11 @@ def _ascii_text(data: bytes) -> str:
         _fail("key bytes are neither DER nor ASCII text")
 
 
+def _check_size(data: object) -> None:
+    if isinstance(data, str | bytes | bytearray | memoryview) and len(data) > MAX_KEY_INPUT:
+        _fail(f"key input is larger than {MAX_KEY_INPUT} characters")
+
+
 def _strip_prefix(text: str) -> str:
     text = text.strip()
     for prefix in _PREFIXES:
@@ -395,6 +411,7 @@ def load_public_key(data: str | bytes | Mapping[str, Any] | PublicKey) -> Public
         return data
     if isinstance(data, PrivateKey):
         return data.public_key
+    _check_size(data)
     if isinstance(data, bytes | bytearray | memoryview):
         raw = bytes(data)
         if raw[:1] == b"\x30":
@@ -596,6 +613,7 @@ def load_private_key(data: str | bytes | Mapping[str, Any] | PrivateKey) -> Priv
     """
     if isinstance(data, PrivateKey):
         return data
+    _check_size(data)
     if isinstance(data, bytes | bytearray | memoryview):
         raw = bytes(data)
         if raw[:1] == b"\x30":

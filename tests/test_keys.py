@@ -495,3 +495,22 @@ def test_private_pem_given_to_public_loader_is_explained() -> None:
     with pytest.raises(KeyFormatError, match="load_private_key"):
         load_public_key(KEY.to_pem())
     assert load_public_key(KEY.to_jwk()) == PUB  # a private JWK has the public part
+
+
+def test_jwk_text_with_repeated_member_refused() -> None:
+    x = PUB.to_jwk()["x"]
+    text = json.dumps(PUB.to_jwk())[:-1] + f', "x": "{x}"}}'
+    assert json.loads(text) == PUB.to_jwk()  # plain json.loads would accept it
+    with pytest.raises(KeyFormatError, match="repeats"):
+        load_public_key(text)
+
+
+def test_oversized_input_refused_early() -> None:
+    from authsig.keys import MAX_KEY_INPUT
+
+    big = PUB.to_base64() + " " * MAX_KEY_INPUT
+    with pytest.raises(KeyFormatError, match="larger"):
+        load_public_key(big)
+    with pytest.raises(KeyFormatError, match="larger"):
+        load_private_key(b"0" * (MAX_KEY_INPUT + 1))
+    assert load_public_key(PUB.to_base64() + " " * 1000) == PUB
