@@ -127,6 +127,8 @@ def uvicorn_thread(app: Any, **config: Any) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, 0))
     port = int(sock.getsockname()[1])
+    # uvicorn's own X-Forwarded-* handling is off: the middleware decides whom to trust.
+    config.setdefault("proxy_headers", False)
     cfg = uvicorn.Config(app, log_level="warning", lifespan="off", **config)
     server = uvicorn.Server(cfg)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -192,6 +194,7 @@ def uvicorn_process(factory: str, env: Mapping[str, str]) -> Iterator[str]:
             "warning",
             "--lifespan",
             "off",
+            "--no-proxy-headers",
         ],
         env=full_env,
         cwd=str(ROOT / "tests"),
@@ -233,3 +236,57 @@ def fire_all(urls: Sequence[str], headers: Mapping[str, str], body: bytes, count
         for future in futures:
             results.extend(future.result(timeout=120))
     return results
+
+
+# --- an app factory for server subprocesses -------------------------------------------------
+
+
+async def echo_app(scope: Any, receive: Any, send: Any) -> None:
+    """A bare ASGI app: answers 200 with the body it received and the authsig decision."""
+    import json
+
+    if scope["type"] != "http":
+        return
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    decision = scope.get("state", {}).get("authsig")
+    answer = {
+        "body": b"".join(chunks).decode("utf-8", "replace"),
+        "approved": None if decision is None else bool(decision.approved),
+        "pid": os.getpid(),
+    }
+    data = json.dumps(answer).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
+
+
+def replay_app_from_env() -> Any:
+    """uvicorn factory: ``echo_app`` behind the ASGI middleware with a Redis replay store.
+
+    Settings: ``AUTHSIG_TEST_KEYS`` (comma-separated base64 SPKI public keys),
+    ``AUTHSIG_TEST_THRESHOLD``, ``AUTHSIG_TEST_REDIS`` (URL), ``AUTHSIG_TEST_BASE_URL``.
+    """
+    from authsig.asgi import AuthSigMiddleware
+    from authsig.quorum import KeyQuorum
+    from authsig.replay import RedisReplayStore
+
+    quorum = KeyQuorum(
+        public_keys=tuple(os.environ["AUTHSIG_TEST_KEYS"].split(",")),  # type: ignore[arg-type]
+        authorization_threshold=int(os.environ["AUTHSIG_TEST_THRESHOLD"]),
+    )
+    return AuthSigMiddleware(
+        echo_app,
+        quorum=quorum,
+        public_base_url=os.environ["AUTHSIG_TEST_BASE_URL"],
+        replay_store=RedisReplayStore(os.environ["AUTHSIG_TEST_REDIS"]),
+    )
