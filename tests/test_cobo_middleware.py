@@ -116,7 +116,8 @@ def _assert_problem(response: httpx.Response, status: int, reason: str) -> None:
     doc = response.json()
     assert doc["status"] == status
     assert doc["reason"] == reason
-    assert doc["type"] == "about:blank"
+    assert doc["type"] == f"urn:authsig:problem:{reason}"
+    assert response.headers["cache-control"] == "no-store"
     assert doc["detail"]
 
 

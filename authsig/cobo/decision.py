@@ -73,6 +73,9 @@ class CoboDecision:
     def __bool__(self) -> bool:
         return self.approved
 
+    def __str__(self) -> str:
+        return self.message
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
         return {

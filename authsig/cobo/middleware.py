@@ -27,6 +27,7 @@ from authsig.errors import CoboRequestError
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
+    "PROBLEM_TYPE_PREFIX",
     "SCOPE_KEY",
     "CoboEventASGIMiddleware",
     "CoboEventWSGIMiddleware",
@@ -34,6 +35,8 @@ __all__ = [
 ]
 
 SCOPE_KEY = "authsig.cobo"
+#: Problem ``type`` URIs are this prefix plus the reason code (as in the Privy middleware).
+PROBLEM_TYPE_PREFIX = "urn:authsig:problem:"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 Scope = MutableMapping[str, Any]
@@ -55,7 +58,7 @@ _TITLES = {
 def problem_document(decision: CoboDecision, instance: str | None = None) -> bytes:
     """The RFC 9457 problem document (JSON bytes) for a refused decision."""
     doc: dict[str, Any] = {
-        "type": "about:blank",
+        "type": PROBLEM_TYPE_PREFIX + decision.reason,
         "title": _TITLES.get(decision.http_status, "Refused"),
         "status": decision.http_status,
         "detail": decision.message,
@@ -63,7 +66,7 @@ def problem_document(decision: CoboDecision, instance: str | None = None) -> byt
     }
     if instance:
         doc["instance"] = instance
-    return json.dumps(doc).encode("utf-8")
+    return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
 
 class _Config:
@@ -179,6 +182,7 @@ class CoboEventASGIMiddleware:
                 "headers": [
                     (b"content-type", b"application/problem+json"),
                     (b"content-length", str(len(payload)).encode("ascii")),
+                    (b"cache-control", b"no-store"),
                 ],
             }
         )
@@ -253,6 +257,10 @@ class CoboEventWSGIMiddleware:
         status = f"{decision.http_status} {_TITLES.get(decision.http_status, 'Refused')}"
         start_response(
             status,
-            [("Content-Type", "application/problem+json"), ("Content-Length", str(len(payload)))],
+            [
+                ("Content-Type", "application/problem+json"),
+                ("Content-Length", str(len(payload))),
+                ("Cache-Control", "no-store"),
+            ],
         )
         return [payload]
