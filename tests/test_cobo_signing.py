@@ -369,3 +369,55 @@ def test_secp256k1_requests_and_high_s_refused() -> None:
     high = encode_dss_signature(r, SECP256K1_ORDER - s).hex()
     refused = _verify({**headers, "Biz-Api-Signature": high}, parts, api_keys=[key.api_key])
     assert refused.reason == "invalid_signature"
+
+
+@pytest.mark.parametrize(
+    ("signed", "received", "hint"),
+    [
+        ({"path": "/v2/x/"}, {"path": "/v2/x"}, "trailing slash"),
+        ({"path": "/v2/x"}, {"path": "/v2/x/"}, "no trailing slash"),
+        ({"path": "/v2/x"}, {"path": "/x"}, "with /v2"),
+        ({"query": "a=1&b=2"}, {"query": "b=2&a=1"}, "sorted"),
+        ({"query": "q=a%20b"}, {"query": "q=a+b"}, "%20 instead of +"),
+        ({"body": ""}, {"body": '{"a":1}'}, "an empty body"),
+    ],
+)
+def test_explain_names_the_near_miss(
+    signed: dict[str, Any], received: dict[str, Any], hint: str
+) -> None:
+    parts: dict[str, Any] = {"method": "POST", "path": "/v2/x", "query": "", "body": '{"a":1}'}
+    headers = sign_request(RFC8032_SECRET, nonce_ms=NOW, **{**parts, **signed})
+    got = {**parts, **received}
+    plain = _verify(headers, got)
+    assert plain.reason == "invalid_signature"
+    assert "would match" not in plain.message
+    explained = _verify(headers, got, explain=True)
+    assert explained.reason == "invalid_signature"
+    assert not explained.approved
+    assert hint in explained.message
+    # A real forgery gets no hint.
+    forged = _verify({**headers, "Biz-Api-Signature": "00" * 64}, got, explain=True)
+    assert "would match" not in forged.message
+
+
+@pytest.mark.parametrize(
+    ("reason", "error"),
+    [
+        ("invalid_signature", "CoboSignatureError"),
+        ("missing_signature", "CoboSignatureError"),
+        ("stale_nonce", "CoboNonceError"),
+        ("malformed_nonce", "CoboNonceError"),
+        ("replayed", "ReplayDetectedError"),
+        ("replay_store_unavailable", "ReplayStoreUnavailableError"),
+    ],
+)
+def test_raise_for_refusal(reason: str, error: str) -> None:
+    import authsig.errors as errors
+
+    decision = CoboDecision.refuse(reason, "why")
+    with pytest.raises(getattr(errors, error)) as info:
+        decision.raise_for_refusal()
+    assert info.value.code == reason
+    assert str(info.value) == "why"
+    headers, parts = _signed()
+    _verify(headers, parts).raise_for_refusal()  # approved: no exception

@@ -6,6 +6,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from authsig.errors import (
+    AuthSigError,
+    CoboNonceError,
+    CoboRequestError,
+    CoboSignatureError,
+    ReplayDetectedError,
+    ReplayStoreUnavailableError,
+)
+
 __all__ = ["CoboDecision", "ReplayStoreLike", "STATUS", "header_value"]
 
 #: HTTP status for each reason code (the same codes as the Privy verifier where they overlap).
@@ -75,6 +84,29 @@ class CoboDecision:
 
     def __str__(self) -> str:
         return self.message
+
+    def raise_for_refusal(self) -> None:
+        """Raise the matching :class:`~authsig.errors.AuthSigError` when refused; else do nothing.
+
+        For callers who prefer exceptions: nonce/timestamp reasons raise ``CoboNonceError``,
+        replays ``ReplayDetectedError``, a failed store ``ReplayStoreUnavailableError``, a body
+        over the limit ``CoboRequestError`` and every other refusal ``CoboSignatureError``; the
+        exception's ``code`` is the decision's ``reason``.
+        """
+        if self.approved:
+            return
+        error: type[AuthSigError]
+        if self.reason in ("malformed_nonce", "stale_nonce", "future_nonce"):
+            error = CoboNonceError
+        elif self.reason == "replayed":
+            error = ReplayDetectedError
+        elif self.reason == "replay_store_unavailable":
+            error = ReplayStoreUnavailableError
+        elif self.reason == "body_too_large":
+            error = CoboRequestError
+        else:
+            error = CoboSignatureError
+        raise error(self.message, code=self.reason)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""

@@ -225,6 +225,50 @@ def claim_once(
     return None
 
 
+def _near_miss(
+    api_key: CoboPublicKey,
+    signature: bytes,
+    *,
+    method: str,
+    path: str,
+    nonce: str,
+    params: str,
+    body: bytes,
+) -> str | None:
+    """Which single common difference would make the signature verify (for diagnostics)."""
+    variants: list[tuple[str, str, str, bytes]] = []
+    if path.endswith("/") and len(path) > 1:
+        variants.append((f"path {path[:-1]!r} (no trailing slash)", path[:-1], params, body))
+    else:
+        variants.append((f"path {path + '/'!r} (trailing slash)", path + "/", params, body))
+    if path.startswith("/v2/"):
+        variants.append((f"path {path[3:]!r} (without /v2)", path[3:], params, body))
+    else:
+        variants.append((f"path {'/v2' + path!r} (with /v2)", "/v2" + path, params, body))
+    if params:
+        pairs = params.split("&")
+        ordered = "&".join(sorted(pairs))
+        if ordered != params:
+            variants.append(
+                ("the query parameters sorted (as the Go SDK signs)", path, ordered, body)
+            )
+        if "+" in params:
+            variants.append(("spaces as %20 instead of +", path, params.replace("+", "%20"), body))
+        if "%20" in params:
+            variants.append(("spaces as + instead of %20", path, params.replace("%20", "+"), body))
+        variants.append(("an empty query string", path, "", body))
+    if body:
+        variants.append(("an empty body", path, params, b""))
+        if body.strip() != body:
+            variants.append(("the body without surrounding whitespace", path, params, body.strip()))
+    for what, v_path, v_params, v_body in variants:
+        message = _message(method, v_path, nonce, v_params, v_body)
+        digest = hashlib.sha256(hashlib.sha256(message).digest()).digest()
+        if api_key.verify_digest(digest, signature):
+            return what
+    return None
+
+
 def verify_request(
     headers: Mapping[str, str] | Iterable[tuple[str, str]],
     *,
@@ -237,6 +281,7 @@ def verify_request(
     window_ms: int = DEFAULT_NONCE_WINDOW_MS,
     replay_store: ReplayStoreLike | None = None,
     accept_sdk_empty_object: bool = True,
+    explain: bool = False,
 ) -> CoboDecision:
     """Verify a Cobo-style signed request as a server or gateway receives it.
 
@@ -246,6 +291,10 @@ def verify_request(
     accepted once (kept until ``nonce + window_ms``). ``accept_sdk_empty_object``: the Python
     SDK signs an empty body but sends ``{}`` for an empty JSON object; when the body is exactly
     ``{}`` a signature over the empty body is accepted too.
+
+    ``explain=True``: when the signature does not verify, also try a few common mistakes
+    (trailing slash, ``/v2`` prefix, sorted query, ``+`` versus ``%20``, empty body) and name
+    the one that matches in the message (costs a few extra verifications per forged request).
 
     Refusals are returned as a :class:`CoboDecision` with ``approved`` False; invalid arguments
     (bad ``api_keys``, path, method) raise :class:`~authsig.errors.CoboError` subclasses.
@@ -309,9 +358,16 @@ def verify_request(
             return CoboDecision.approve(
                 "the request signature is valid", api_key=api_key.hex, timestamp_ms=nonce_ms
             )
+    detail = "the signature does not match METHOD|PATH|NONCE|PARAMS|BODY for this API key"
+    if explain:
+        hint = _near_miss(
+            api_key, signature, method=method, path=path, nonce=nonce, params=params, body=raw_body
+        )
+        if hint:
+            detail += f"; it would match with {hint}"
     return CoboDecision.refuse(
         "invalid_signature",
-        "the signature does not match METHOD|PATH|NONCE|PARAMS|BODY for this API key",
+        detail,
         api_key=api_key.hex,
         timestamp_ms=nonce_ms,
     )
