@@ -245,3 +245,17 @@ def test_rfc6979_a25(message: bytes) -> None:
     sig = sign(message, key, deterministic=True)
     assert base64.b64decode(sig) == expected
     assert der_to_raw(decode_signature(sig)) == r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+@given(st.one_of(st.text(max_size=120), st.binary(max_size=120)))
+def test_property_verify_never_raises_on_garbage(signature: str | bytes) -> None:
+    assert verify_signature(b"payload", signature, KEY.public_key) is False
+
+
+@given(st.text(max_size=120))
+def test_property_decode_raises_only_typed_errors(signature: str) -> None:
+    try:
+        der = decode_signature(signature)
+    except SignatureFormatError:
+        return
+    assert len(der_to_raw(der)) == 64

@@ -22,9 +22,15 @@ import pytest
 from conftest import vectors_path
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from authsig.errors import KeyFormatError, WrongCurveError
+from authsig.errors import KeyFormatError, SignatureFormatError, WrongCurveError
 from authsig.keys import PublicKey, load_public_key
-from authsig.signatures import verify_raw_signature, verify_signature
+from authsig.signatures import (
+    decode_signature,
+    der_to_raw,
+    raw_to_der,
+    verify_raw_signature,
+    verify_signature,
+)
 
 ECDSA_DER = "ecdsa_secp256r1_sha256_test.json"
 ECDSA_P1363 = "ecdsa_secp256r1_sha256_p1363_test.json"
@@ -109,6 +115,16 @@ def test_ecdsa_der(group: dict[str, Any], test: dict[str, Any]) -> None:
     assert verify_signature(msg, sig, key) is expected
     # The base64 text path (what travels in the header) gives the same verdict.
     assert verify_signature(msg, base64.b64encode(sig).decode(), key) is expected
+    # The strict decoder agrees: every valid signature decodes; whatever it refuses is invalid.
+    text = base64.b64encode(sig).decode()
+    try:
+        der = decode_signature(text)
+    except SignatureFormatError:
+        assert not expected
+    else:
+        assert der == sig
+        assert raw_to_der(der_to_raw(der)) == der
+        assert verify_raw_signature(msg, der_to_raw(der), key) is expected
 
 
 @wycheproof(ECDSA_P1363)
@@ -119,7 +135,12 @@ def test_ecdsa_p1363(group: dict[str, Any], test: dict[str, Any]) -> None:
     if "publicKeyJwk" in group:
         assert load_public_key(group["publicKeyJwk"]) == key
     msg, sig = bytes.fromhex(test["msg"]), bytes.fromhex(test["sig"])
-    assert verify_raw_signature(msg, sig, key) is (test["result"] == "valid")
+    expected = test["result"] == "valid"
+    assert verify_raw_signature(msg, sig, key) is expected
+    if expected:
+        der = raw_to_der(sig)
+        assert der_to_raw(der) == sig
+        assert verify_signature(msg, der, key)
 
 
 _P256_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
@@ -165,6 +186,7 @@ def test_spki(group: dict[str, Any], test: dict[str, Any]) -> None:
         key = load_public_key(der)
         assert key.spki_der == der  # valid keys are canonical: we keep the exact bytes
         assert load_public_key(key.to_base64()) == key
+        assert load_public_key(key.to_jwk()) == key
         return
     with pytest.raises(KeyFormatError) as info:
         load_public_key(der)
