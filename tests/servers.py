@@ -148,9 +148,13 @@ def uvicorn_thread(app: Any, **config: Any) -> Iterator[str]:
 
 @contextlib.contextmanager
 def waitress_thread(app: Callable[..., Any], **config: Any) -> Iterator[str]:
-    """Serve the WSGI ``app`` with waitress in a thread; yields ``http://127.0.0.1:PORT``."""
+    """Serve the WSGI ``app`` with waitress in a thread; yields ``http://127.0.0.1:PORT``.
+
+    waitress's own proxy-header clearing is off (the middleware decides whom to trust).
+    """
     from waitress.server import create_server
 
+    config.setdefault("clear_untrusted_proxy_headers", False)
     server: Any = create_server(app, host=HOST, port=0, threads=4, **config)
     port = int(server.effective_port)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -159,8 +163,14 @@ def waitress_thread(app: Callable[..., Any], **config: Any) -> Iterator[str]:
         wait_for_port(port)
         yield f"http://{HOST}:{port}"
     finally:
-        server.close()
+
+        def close_all() -> None:  # runs in the server's loop thread; an empty map ends run()
+            for channel in list(server._map.values()):
+                channel.close()
+
+        server.trigger.pull_trigger(close_all)
         thread.join(timeout=10)
+        server.task_dispatcher.shutdown()
 
 
 # --- uvicorn in a subprocess --------------------------------------------------------------
