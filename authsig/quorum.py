@@ -224,6 +224,18 @@ class KeyQuorum:
         return {k.point: k for k in self.all_keys}
 
     @cached_property
+    def key_positions(self) -> Mapping[PublicKey, tuple[tuple[int, int], ...]]:
+        """Key -> where it is listed: ``(quorum, position)`` pairs, ``quorum`` being -1 for this
+        quorum and ``i`` for ``key_quorums[i]``; ``position`` indexes ``public_keys``."""
+        out: dict[PublicKey, list[tuple[int, int]]] = {}
+        for ki, k in enumerate(self.public_keys):
+            out.setdefault(k, []).append((-1, ki))
+        for qi, q in enumerate(self.key_quorums):
+            for ki, k in enumerate(q.public_keys):
+                out.setdefault(k, []).append((qi, ki))
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
     def all_user_ids(self) -> tuple[str, ...]:
         """Every distinct user id of this quorum and its nested quorums."""
         seen: dict[str, None] = dict.fromkeys(self.user_ids)

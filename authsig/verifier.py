@@ -32,6 +32,7 @@ verification of that signature with that key.
 from __future__ import annotations
 
 import hashlib
+from binascii import a2b_base64
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -111,6 +112,7 @@ public-key recovery selects the key (recovery costs about three direct verificat
 
 _N = P256_N
 _HALF_N = P256_N // 2
+_MAX_DER_LEN = 72
 
 MemberKind = Literal["key", "user", "quorum"]
 SignatureStatus = Literal["matched", "duplicate", "no_match"]
@@ -252,6 +254,7 @@ class _Prepared:
     payload: bytes
     entries: tuple[str, ...]
     ders: tuple[bytes, ...]
+    scalars: tuple[tuple[int, int], ...]
     allow_foreign: bool
 
 
@@ -349,12 +352,29 @@ def _prepare(
     except AuthSigError as exc:
         return _from_error(exc, quorum)
     ders: list[bytes] = []
+    scalars: list[tuple[int, int]] = []
     for i, entry in enumerate(entries):
+        # The header parser has checked canonical base64; cryptography's strict DER parser
+        # checks the structure, and the range check completes what decode_signature does.
+        der = a2b_base64(entry)
         try:
-            ders.append(decode_signature(entry))
-        except SignatureFormatError as exc:
-            return _from_error(exc, quorum, f"signature #{i + 1} is malformed: ")
-    return _Prepared(quorum, payload, tuple(entries), tuple(ders), allow_foreign_signatures)
+            if len(der) > _MAX_DER_LEN:
+                raise ValueError
+            r, s = decode_dss_signature(der)
+        except ValueError:
+            try:
+                decode_signature(entry)  # for its precise message
+            except SignatureFormatError as exc:
+                return _from_error(exc, quorum, f"signature #{i + 1} is malformed: ")
+            raise  # pragma: no cover - both parsers refuse the same inputs
+        if not (0 < r < _N and 0 < s < _N):
+            bad = SignatureFormatError("r or s is out of range for P-256")
+            return _from_error(bad, quorum, f"signature #{i + 1} is malformed: ")
+        ders.append(der)
+        scalars.append((r, s))
+    return _Prepared(
+        quorum, payload, tuple(entries), tuple(ders), tuple(scalars), allow_foreign_signatures
+    )
 
 
 def _user_members(quorum: KeyQuorum) -> list[str]:
@@ -403,10 +423,11 @@ def _decide(
     z = int.from_bytes(hashlib.sha256(payload).digest(), "big") if use_recovery else 0
 
     matched_keys: set[PublicKey] = set()
+    matched_keys_in_order: list[PublicKey] = []
     seen: dict[tuple[int, int], int] = {}
     per_sig: list[tuple[SignatureStatus, PublicKey | None, int | None]] = []
     for i, der in enumerate(prep.ders):
-        r, s = decode_dss_signature(der)
+        r, s = prep.scalars[i]
         norm = (r, s if s <= _HALF_N else _N - s)
         first = seen.get(norm)
         if first is not None:
@@ -429,38 +450,50 @@ def _decide(
         if found is None:
             per_sig.append(("no_match", None, None))
         else:
-            matched_keys.add(found)
+            if found not in matched_keys:
+                matched_keys.add(found)
+                matched_keys_in_order.append(found)
             per_sig.append(("matched", found, None))
 
-    # Count members.
+    # Count members: work proportional to the matched keys, not to the quorum size.
+    nested = quorum.key_quorums
+    names = [_quorum_name(q, i) for i, q in enumerate(nested)]
+    positions = quorum.key_positions
     key_members: dict[PublicKey, list[Member]] = {}
     approved: list[Member] = []
     nested_approved: list[Member] = []
-
-    def count(q: KeyQuorum, qid: str | None, sink: list[Member]) -> int:
-        n = 0
-        for k, name in zip(q.public_keys, q.key_display_names, strict=True):
-            m = Member("key", k.key_id, name, qid)
+    counts = [0] * len(nested)
+    total = 0
+    for k in matched_keys_in_order:
+        for qi, ki in positions.get(k, ()):
+            if qi < 0:
+                m = Member("key", k.key_id, quorum.key_display_names[ki], None)
+                approved.append(m)
+                total += 1
+            else:
+                m = Member("key", k.key_id, nested[qi].key_display_names[ki], names[qi])
+                nested_approved.append(m)
+                counts[qi] += 1
             key_members.setdefault(k, []).append(m)
-            if k in matched_keys:
-                sink.append(m)
-                n += 1
-        for uid in q.user_ids:
-            m = Member("user", uid, None, qid)
-            hit = False
-            for k in users.get(uid, ()):
-                key_members.setdefault(k, []).append(m)
-                hit = hit or k in matched_keys
-            if hit:
-                sink.append(m)
-                n += 1
-        return n
-
-    total = count(quorum, None, approved)
-    for i, q in enumerate(quorum.key_quorums):
-        name = _quorum_name(q, i)
-        if count(q, name, nested_approved) >= q.threshold:
-            approved.append(Member("quorum", name, q.display_name, None))
+    if users:
+        for qi, q in [(-1, quorum), *enumerate(nested)]:
+            for uid in q.user_ids:
+                m = Member("user", uid, None, None if qi < 0 else names[qi])
+                hit = False
+                for k in users.get(uid, ()):
+                    if k in matched_keys:
+                        key_members.setdefault(k, []).append(m)
+                        hit = True
+                if hit:
+                    if qi < 0:
+                        approved.append(m)
+                        total += 1
+                    else:
+                        nested_approved.append(m)
+                        counts[qi] += 1
+    for qi, q in enumerate(nested):
+        if counts[qi] >= q.threshold:
+            approved.append(Member("quorum", names[qi], q.display_name, None))
             total += 1
 
     outcomes: list[SignatureOutcome] = []
