@@ -18,7 +18,8 @@ STRICT = os.environ.get("AUTHSIG_STRICT") == "1"
 
 
 def vectors_root() -> Path:
-    return Path(os.environ.get("AUTHSIG_VECTORS", str(ROOT.parent / "shared" / "vectors"))).resolve()
+    default = ROOT.parent / "shared" / "vectors"
+    return Path(os.environ.get("AUTHSIG_VECTORS", str(default))).resolve()
 
 
 def vectors_path(*parts: str) -> Path:
