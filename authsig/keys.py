@@ -272,6 +272,8 @@ def _classify_spki(der: bytes) -> NoReturn:
     except KeyFormatError:
         raise
     except Exception:  # asn1crypto raises many types on garbage
+        if _looks_private(der):
+            _fail("this is a private key, not a public key; use load_private_key")
         _fail("not a DER SubjectPublicKeyInfo")
     # The P-256 OID, but not the canonical 91-byte encoding.
     if canonical != der:
@@ -288,6 +290,18 @@ def _classify_spki(der: bytes) -> NoReturn:
     if point == b"\x00":
         _fail("public key is the point at infinity")
     _fail("P-256 public key point is not a 65-byte uncompressed point")
+
+
+def _looks_private(der: bytes) -> bool:
+    from asn1crypto import keys as asn1_keys
+
+    for spec in (asn1_keys.PrivateKeyInfo, asn1_keys.ECPrivateKey):
+        try:
+            spec.load(der, strict=True).native  # noqa: B018 - forces a full parse
+        except Exception:  # noqa: S112 - any parse failure means "not this structure"
+            continue
+        return True
+    return False
 
 
 def _public_from_der(der: bytes) -> PublicKey:
@@ -418,6 +432,8 @@ def load_public_key(data: str | bytes | Mapping[str, Any] | PublicKey) -> Public
             return _public_from_der(raw)
         if len(raw) == 65 and raw[0] == 4:
             return _from_point(raw)
+        if len(raw) == 33 and raw[0] in (2, 3):
+            _fail("compressed points are not accepted; use the uncompressed point or SPKI")
         data = _ascii_text(raw)
     if isinstance(data, str):
         text = _strip_prefix(data)

@@ -514,3 +514,29 @@ def test_oversized_input_refused_early() -> None:
     with pytest.raises(KeyFormatError, match="larger"):
         load_private_key(b"0" * (MAX_KEY_INPUT + 1))
     assert load_public_key(PUB.to_base64() + " " * 1000) == PUB
+
+
+@pytest.mark.parametrize("form", ["pkcs8", "sec1", "pkcs8-der"])
+def test_private_key_given_to_public_loader_is_explained(form: str) -> None:
+    data: str | bytes = {
+        "pkcs8": KEY.to_base64(),
+        "sec1": base64.b64encode(KEY.to_sec1_der()).decode(),
+        "pkcs8-der": base64.b64decode(KEY.to_base64()),
+    }[form]
+    with pytest.raises(KeyFormatError, match="use load_private_key") as info:
+        load_public_key(data)
+    assert KEY.to_jwk()["d"] not in str(info.value)
+
+
+def test_compressed_points_refused_by_decision() -> None:
+    compressed = PUB.crypto.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
+    )
+    assert len(compressed) == 33
+    spki = bytes.fromhex("3039301306072a8648ce3d020106082a8648ce3d030107032200") + compressed
+    # the construction is a valid compressed SPKI: cryptography itself loads it as our key
+    assert _der_public(serialization.load_der_public_key(spki)) == PUB.spki_der
+    for data in (spki, base64.b64encode(spki).decode(), compressed):
+        with pytest.raises(KeyFormatError, match="compressed") as info:
+            load_public_key(data)
+        assert type(info.value) is KeyFormatError
