@@ -37,7 +37,7 @@ def test_recovers_signer_for_many_random_keys() -> None:
 
 def test_wrong_message_does_not_recover_signer() -> None:
     key = generate_private_key()
-    z, r, s = _rs(b"signed", key)
+    _z, r, s = _rs(b"signed", key)
     other = int.from_bytes(hashlib.sha256(b"other").digest(), "big")
     points = recover_points(other, r, s)
     assert points is not None
@@ -65,16 +65,17 @@ def test_python_fallback_matches_gmpy2(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_recover, "_invert", _recover._py_invert)
     monkeypatch.setattr(_recover, "_decompress", _recover._decompress_openssl)
     slow = recover_points(z, r, s)
-    assert fast is not None and slow is not None
+    assert fast is not None
+    assert slow is not None
     assert key.public_key.point in slow
     assert set(fast) == set(slow)
 
 
 def test_zero_digest_component() -> None:
     # z = 0 mod n makes B the point at infinity: candidates are +-A and still contain the key.
+    from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
-    from cryptography.hazmat.primitives import hashes
 
     key = generate_private_key()
     digest = P256_N.to_bytes(32, "big")  # z = n, so z mod n = 0
