@@ -431,6 +431,7 @@ class Gate:
         max_signatures: int | None = None,
         max_header_length: int | None = None,
         problem_type_prefix: str = PROBLEM_TYPE_PREFIX,
+        detailed_problems: bool = True,
     ) -> None:
         if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int):
             raise AuthSigError("max_body_bytes must be an integer", code="invalid_argument")
@@ -457,6 +458,7 @@ class Gate:
         self.empty_body: Literal["string", "preserve"] = empty_body
         self.profile: Literal["rfc8785", "canonicaljson"] = profile
         self.type_prefix = problem_type_prefix
+        self.detailed_problems = detailed_problems
         options: dict[str, Any] = {
             "allow_foreign_signatures": allow_foreign_signatures,
             "require_expiry": self.require_expiry,
@@ -544,11 +546,16 @@ class Gate:
     def _refusal(self, decision: Any) -> Problem:
         reason = str(getattr(decision, "reason", "invalid_signature"))
         message = str(getattr(decision, "message", "")) or "the request was refused"
-        return self.problem(reason, message, _status(decision))
+        return self.problem(reason, self._detail(reason, message), _status(decision))
+
+    def _detail(self, reason: str, message: str) -> str:
+        if self.detailed_problems:
+            return message
+        return _TITLES.get(reason, "Request refused") + "."
 
     def _error_problem(self, exc: AuthSigError) -> Problem:
         if exc.code in STATUS_BY_REASON and exc.code != "approved":
-            return self.problem(exc.code, exc.message)
+            return self.problem(exc.code, self._detail(exc.code, exc.message))
         logger.error("authsig: request check failed with %s (%s)", type(exc).__name__, exc.code)
         return self.internal_error()
 

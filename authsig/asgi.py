@@ -80,6 +80,14 @@ class AuthSigMiddleware:
     - ``user_keys``, ``allow_foreign_signatures``, ``require_expiry``, ``max_lifetime``,
       ``clock_skew``, ``empty_body``, ``profile``, ``max_signatures``,
       ``max_header_length``: passed to :func:`authsig.verifier.verify_request_async`.
+    - ``problem_type_prefix``: prefix of the problem ``type`` URI (``urn:authsig:problem:``
+      + reason code by default).
+    - ``detailed_problems``: when False, the problem ``detail`` is a generic sentence instead
+      of the verifier's explanation (which names the quorum and which signatures failed).
+
+    Behind uvicorn ``--proxy-headers`` or waitress ``trusted_proxy`` the server rewrites the
+    client address and scheme itself; use either the server's proxy handling or
+    ``trusted_proxies`` here (with the server's off), not both.
     """
 
     def __init__(
@@ -101,6 +109,7 @@ class AuthSigMiddleware:
         max_signatures: int | None = None,
         max_header_length: int | None = None,
         problem_type_prefix: str = PROBLEM_TYPE_PREFIX,
+        detailed_problems: bool = True,
     ) -> None:
         """Wrap ``app``; see the class docstring for the options."""
         self.app = app
@@ -120,6 +129,7 @@ class AuthSigMiddleware:
             max_signatures=max_signatures,
             max_header_length=max_header_length,
             problem_type_prefix=problem_type_prefix,
+            detailed_problems=detailed_problems,
         )
 
     def request_info(self, scope: Scope) -> RequestInfo:

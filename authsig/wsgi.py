@@ -90,6 +90,7 @@ class AuthSigWSGIMiddleware:
         max_signatures: int | None = None,
         max_header_length: int | None = None,
         problem_type_prefix: str = PROBLEM_TYPE_PREFIX,
+        detailed_problems: bool = True,
     ) -> None:
         """Wrap ``app``; see :class:`authsig.asgi.AuthSigMiddleware` for the options."""
         self.app = app
@@ -109,6 +110,7 @@ class AuthSigWSGIMiddleware:
             max_signatures=max_signatures,
             max_header_length=max_header_length,
             problem_type_prefix=problem_type_prefix,
+            detailed_problems=detailed_problems,
         )
 
     def request_info(self, environ: Environ) -> RequestInfo:

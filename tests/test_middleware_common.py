@@ -1,0 +1,399 @@
+"""Framework-free middleware logic (public URL, proxies, problems, replay entries) and the ASGI
+middleware driven directly, without a server, for the cases a real server rarely produces."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from authsig._middleware import (
+    Gate,
+    RequestInfo,
+    check_content_length,
+    forwarded_origin,
+    parse_forwarded,
+    parse_trusted_proxies,
+    problem,
+    public_url,
+)
+from authsig.asgi import AuthSigMiddleware
+from authsig.errors import AuthSigError
+from authsig.expiry import current_time_ms
+from authsig.keys import generate_private_key
+from authsig.quorum import KeyQuorum
+from authsig.signing import sign_request
+
+TRUSTED = parse_trusted_proxies(["10.0.0.0/8", "::1"])
+
+
+def origin(headers: dict[str, str], peer: str | None) -> tuple[str, str, str]:
+    return forwarded_origin(
+        scheme="http", host="internal:8000", headers=headers, peer=peer, trusted=TRUSTED
+    )
+
+
+# --- Forwarded / X-Forwarded-* ------------------------------------------------------------
+
+
+def test_parse_forwarded() -> None:
+    value = 'for="[2001:db8::1]:4711";Proto=HTTPS;host="a.example", for=10.0.0.2;host="b,c";by=x'
+    assert parse_forwarded(value) == [
+        {"for": "[2001:db8::1]:4711", "proto": "HTTPS", "host": "a.example"},
+        {"for": "10.0.0.2", "host": "b,c", "by": "x"},
+    ]
+    assert parse_forwarded('host="q\\"x"') == [{"host": 'q"x'}]
+    assert parse_forwarded("garbage") == [{}]
+
+
+def test_untrusted_peer_headers_are_ignored() -> None:
+    headers = {"x-forwarded-proto": "https", "x-forwarded-host": "evil.example"}
+    assert origin(headers, "192.0.2.1") == ("http", "internal:8000", "")
+    assert origin(headers, None) == ("http", "internal:8000", "")
+    headers = {"forwarded": "proto=https;host=evil.example"}
+    assert origin(headers, "192.0.2.1") == ("http", "internal:8000", "")
+
+
+def test_trusted_peer_x_forwarded() -> None:
+    headers = {
+        "x-forwarded-proto": "https",
+        "x-forwarded-host": "api.example.com",
+        "x-forwarded-prefix": "/edge/",
+    }
+    assert origin(headers, "10.1.2.3") == ("https", "api.example.com", "/edge")
+    assert origin(headers, "::1") == ("https", "api.example.com", "/edge")
+    assert origin(headers, "[::1]:5555") == ("https", "api.example.com", "/edge")
+    assert origin(headers, "::ffff:10.0.0.1") == ("https", "api.example.com", "/edge")
+
+
+def test_x_forwarded_chain_walk() -> None:
+    # client 198.51.100.1 -> proxy A 10.0.0.5 -> proxy B 10.0.0.6 (our peer)
+    headers = {
+        "x-forwarded-for": "198.51.100.1, 10.0.0.5",
+        "x-forwarded-proto": "https, http",
+        "x-forwarded-host": "public.example, inner.example",
+    }
+    # B (trusted) reports what A sent it; A (trusted) reports what the client sent.
+    assert origin(headers, "10.0.0.6") == ("https", "public.example", "")
+    # If A is not trusted, only B's entry counts.
+    headers["x-forwarded-for"] = "198.51.100.1, 192.0.2.50"
+    assert origin(headers, "10.0.0.6") == ("http", "inner.example", "")
+
+
+def test_forwarded_chain_walk_and_precedence() -> None:
+    headers = {
+        "forwarded": "for=198.51.100.1;proto=https;host=public.example, "
+        "for=10.0.0.5;proto=http;host=inner.example",
+        "x-forwarded-host": "ignored.example",
+    }
+    assert origin(headers, "10.0.0.6") == ("https", "public.example", "")
+    headers["forwarded"] = (
+        "for=198.51.100.1;host=spoofed.example, for=192.0.2.9;proto=https;host=edge.example"
+    )
+    assert origin(headers, "10.0.0.6") == ("https", "edge.example", "")
+
+
+def test_invalid_forwarded_values_are_ignored() -> None:
+    headers = {"x-forwarded-proto": "gopher", "x-forwarded-host": "bad host/with/slash"}
+    assert origin(headers, "10.0.0.1") == ("http", "internal:8000", "")
+    headers = {"x-forwarded-prefix": "no-leading-slash"}
+    assert origin(headers, "10.0.0.1") == ("http", "internal:8000", "")
+
+
+def test_public_url() -> None:
+    common: dict[str, Any] = {
+        "scheme": "http",
+        "host": "127.0.0.1:9000",
+        "raw_path": "/v1/a%20b",
+        "headers": {"x-forwarded-host": "evil.example"},
+        "peer": "10.0.0.1",
+        "trusted": TRUSTED,
+    }
+    assert (
+        public_url(query_string="x=1", public_base_url="https://api.example.com/base/", **common)
+        == "https://api.example.com/base/v1/a%20b?x=1"
+    )
+    assert (
+        public_url(query_string="", public_base_url=None, **common)
+        == "http://evil.example/v1/a%20b"
+    )
+
+
+def test_trusted_proxies_parsing() -> None:
+    assert len(parse_trusted_proxies("127.0.0.1")) == 1
+    with pytest.raises(AuthSigError):
+        parse_trusted_proxies(["not-an-ip"])
+
+
+def test_content_length_checks() -> None:
+    assert check_content_length(None, 10) == (None, None)
+    assert check_content_length("10", 10) == (10, None)
+    length, refused = check_content_length("11", 10)
+    assert length == 11
+    assert refused is not None
+    assert (refused.status, refused.reason) == (413, "body_too_large")
+    _, refused = check_content_length("-1", 10)
+    assert refused is not None
+    assert (refused.status, refused.reason) == (400, "invalid_body")
+
+
+def test_problem_document() -> None:
+    doc = problem("threshold_not_met", "1 of 2 approvals")
+    assert doc.status == 403
+    assert json.loads(doc.body()) == {
+        "type": "urn:authsig:problem:threshold_not_met",
+        "title": "Not enough approvals",
+        "status": 403,
+        "detail": "1 of 2 approvals",
+        "reason": "threshold_not_met",
+    }
+    assert ("content-type", "application/problem+json") in doc.headers()
+    assert problem("replayed", "x").status == 409
+    assert problem("replay_store_unavailable", "x").status == 503
+
+
+def test_gate_rejects_bad_settings() -> None:
+    quorum = KeyQuorum(public_keys=(generate_private_key().public_key,))
+    with pytest.raises(AuthSigError):
+        Gate(quorum=quorum, max_body_bytes=-1)
+    with pytest.raises(AuthSigError):
+        Gate(quorum=quorum, public_base_url="api.example.com")
+
+
+# --- Gate: verification + replay entries --------------------------------------------------
+
+
+class RecordingStore:
+    def __init__(self) -> None:
+        self.entries: dict[str, int] = {}
+
+    def add_if_absent(self, key: str, expires_at_ms: int) -> bool:
+        if key in self.entries:
+            return False
+        self.entries[key] = expires_at_ms
+        return True
+
+    async def aadd_if_absent(self, key: str, expires_at_ms: int) -> bool:
+        return self.add_if_absent(key, expires_at_ms)
+
+
+def _info(url: str, headers: dict[str, str]) -> RequestInfo:
+    return RequestInfo(
+        method="POST",
+        url=url,
+        path="/x",
+        query_string="",
+        headers=headers,
+        peer="127.0.0.1",
+        raw={},
+        header_items=tuple(headers.items()),
+    )
+
+
+def test_gate_replay_entry_lives_until_expiry_plus_skew() -> None:
+    key = generate_private_key()
+    quorum = KeyQuorum(public_keys=(key.public_key,))
+    store = RecordingStore()
+    gate = Gate(quorum=quorum, replay_store=store, clock_skew=timedelta(seconds=30))
+    url = "https://api.example.com/x"
+    headers = sign_request(method="POST", url=url, body=b"{}", app_id="a", keys=key)
+    outcome = gate.check(_info(url, headers), b"{}", quorum)
+    assert outcome.problem is None
+    assert outcome.decision.approved
+    assert list(store.entries.values()) == [int(headers["privy-request-expiry"]) + 30_000]
+    again = gate.check(_info(url, headers), b"{}", quorum)
+    assert again.problem is not None
+    assert (again.problem.status, again.problem.reason) == (409, "replayed")
+
+
+def test_gate_requires_expiry_with_a_store_unless_told_otherwise() -> None:
+    key = generate_private_key()
+    quorum = KeyQuorum(public_keys=(key.public_key,))
+    url = "https://api.example.com/x"
+    headers = sign_request(
+        method="POST", url=url, body=b"{}", app_id="a", keys=key, expires_in=None
+    )
+    strict = Gate(quorum=quorum, replay_store=RecordingStore())
+    refused = strict.check(_info(url, headers), b"{}", quorum).problem
+    assert refused is not None
+    assert refused.reason == "expiry_required"
+    # Without a store, no expiry is needed.
+    assert Gate(quorum=quorum).check(_info(url, headers), b"{}", quorum).problem is None
+    # Explicitly allowed: remembered for max_lifetime.
+    store = RecordingStore()
+    lenient = Gate(
+        quorum=quorum, replay_store=store, require_expiry=False, max_lifetime=timedelta(minutes=5)
+    )
+    before = current_time_ms()
+    assert lenient.check(_info(url, headers), b"{}", quorum).problem is None
+    (expires_at,) = store.entries.values()
+    assert before + 300_000 <= expires_at <= current_time_ms() + 300_000
+    assert lenient.check(_info(url, headers), b"{}", quorum).problem is not None
+
+
+def test_gate_generic_details() -> None:
+    key, other = generate_private_key(), generate_private_key()
+    quorum = KeyQuorum(public_keys=(key.public_key,), id="secret-quorum-name")
+    url = "https://api.example.com/x"
+    headers = sign_request(method="POST", url=url, body=b"{}", app_id="a", keys=other)
+    detailed = Gate(quorum=quorum).check(_info(url, headers), b"{}", quorum).problem
+    generic = (
+        Gate(quorum=quorum, detailed_problems=False)
+        .check(_info(url, headers), b"{}", quorum)
+        .problem
+    )
+    assert detailed is not None
+    assert generic is not None
+    assert detailed.reason == generic.reason == "invalid_signature"
+    assert generic.detail == "Invalid signature."
+    assert "secret-quorum-name" not in generic.detail
+
+
+# --- ASGI middleware driven directly ------------------------------------------------------
+
+
+def _scope(headers: list[tuple[bytes, bytes]], path: str = "/v1/x") -> dict[str, Any]:
+    return {
+        "type": "http",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+
+    @property
+    def status(self) -> int | None:
+        for message in self.messages:
+            if message["type"] == "http.response.start":
+                return int(message["status"])
+        return None
+
+    def json(self) -> Any:
+        body = b"".join(
+            m.get("body", b"") for m in self.messages if m["type"] == "http.response.body"
+        )
+        return json.loads(body)
+
+
+def _receiver(messages: list[dict[str, Any]]) -> Any:
+    queue = list(messages)
+
+    async def receive() -> dict[str, Any]:
+        if queue:
+            return queue.pop(0)
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def test_asgi_body_chunks_reach_the_app_intact_and_state_is_set() -> None:
+    key = generate_private_key()
+    quorum = KeyQuorum(public_keys=(key.public_key,))
+    raw = json.dumps({"data": list(range(50))}).encode()
+    signed = sign_request(
+        method="POST", url="http://testserver/v1/x", body=raw, app_id="a", keys=key
+    )
+    seen: dict[str, Any] = {}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message["body"])
+            if not message["more_body"]:
+                break
+        seen["body"] = b"".join(chunks)
+        seen["after"] = await receive()  # later receives go to the server (disconnect)
+        seen["decision"] = scope["state"]["authsig"]
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    middleware = AuthSigMiddleware(app, quorum=quorum)
+    scope = _scope([(k.encode(), v.encode()) for k, v in signed.items()])
+    assert "state" not in scope
+    parts = [raw[i : i + 37] for i in range(0, len(raw), 37)]
+    messages = [
+        {"type": "http.request", "body": part, "more_body": i < len(parts) - 1}
+        for i, part in enumerate(parts)
+    ]
+    send = Recorder()
+    asyncio.run(middleware(scope, _receiver(messages), send))
+    assert send.status == 204
+    assert seen["body"] == raw
+    assert seen["after"] == {"type": "http.disconnect"}
+    assert seen["decision"].approved is True
+
+
+def test_asgi_client_disconnect_while_reading_sends_nothing() -> None:
+    quorum = KeyQuorum(public_keys=(generate_private_key().public_key,))
+    called: list[bool] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        called.append(True)
+
+    send = Recorder()
+    messages = [{"type": "http.request", "body": b"{", "more_body": True}]
+    asyncio.run(AuthSigMiddleware(app, quorum=quorum)(_scope([]), _receiver(messages), send))
+    assert send.messages == []
+    assert called == []
+
+
+def test_asgi_non_http_scopes_pass_through() -> None:
+    quorum = KeyQuorum(public_keys=(generate_private_key().public_key,))
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["type"])
+
+    middleware = AuthSigMiddleware(app, quorum=quorum)
+    asyncio.run(middleware({"type": "lifespan"}, _receiver([]), Recorder()))
+    asyncio.run(middleware({"type": "websocket", "path": "/"}, _receiver([]), Recorder()))
+    assert seen == ["lifespan", "websocket"]
+
+
+def test_asgi_repeated_signature_header_is_refused() -> None:
+    keys = [generate_private_key(), generate_private_key()]
+    quorum = KeyQuorum(public_keys=tuple(k.public_key for k in keys), authorization_threshold=2)
+    url = "http://testserver/v1/x"
+    now = current_time_ms()  # both signatures over the same payload (same expiry)
+    a = sign_request(method="POST", url=url, body=b"{}", app_id="a", keys=keys[0], now_ms=now)
+    b = sign_request(method="POST", url=url, body=b"{}", app_id="a", keys=keys[1], now_ms=now)
+    headers = [(k.encode(), v.encode()) for k, v in a.items()]
+    headers.append((b"privy-authorization-signature", b["privy-authorization-signature"].encode()))
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("must not be reached")
+
+    send = Recorder()
+    messages = [{"type": "http.request", "body": b"{}", "more_body": False}]
+    middleware = AuthSigMiddleware(app, quorum=quorum)
+    asyncio.run(middleware(_scope(headers), _receiver(messages), send))
+    assert send.status == 401
+    assert send.json()["reason"] == "malformed_signature_header"
+
+
+def test_asgi_resolver_returning_garbage_is_a_500() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("must not be reached")
+
+    send = Recorder()
+    messages = [{"type": "http.request", "body": b"{}", "more_body": False}]
+    middleware = AuthSigMiddleware(app, quorum=lambda info: "not a quorum")  # type: ignore[arg-type,return-value]
+    asyncio.run(middleware(_scope([]), _receiver(messages), send))
+    assert send.status == 500
+    assert send.json()["reason"] == "internal_error"
