@@ -30,8 +30,10 @@ from authsig.headers import parse_signature_header
 from authsig.jcs import canonicalize
 from authsig.keys import PrivateKey, generate_private_key, load_private_key, load_public_key
 from authsig.payload import signing_payload
+from authsig.quorum import KeyQuorum
 from authsig.signatures import sign, verify_signature
 from authsig.signing import sign_request
+from authsig.verifier import verify_request
 
 pytestmark = pytest.mark.interop
 
@@ -445,3 +447,24 @@ def test_lone_surrogate_divergence(run: Run) -> None:
     assert "canonical_b64" in run.lone_surrogate
     with pytest.raises(CanonicalizationError):
         canonicalize({"a": "\ud800"})
+
+
+@pytest.mark.parametrize("name", CASE_IDS)
+def test_verifier_approves_sdk_signed_requests(run: Run, name: str) -> None:
+    """The SDK's signature in a real header, through verify_request with a 1-of-1 quorum."""
+    case = _case(run, name)
+    key = run.keys[case.key_index]
+    sig = _ok(case.results["sign_input"])["signature"]
+    other = run.keys[(case.key_index + 1) % 3].public_key
+    now_ms = int(EXPIRY) - 10 * 60 * 1000
+    common: dict[str, Any] = {
+        "method": case.method,
+        "url": case.url,
+        "body": case.body_json,
+        "headers": {**case.headers, "privy-authorization-signature": sig},
+        "now_ms": now_ms,
+    }
+    approved = verify_request(**common, quorum=KeyQuorum(public_keys=(key.public_key,)))
+    assert (approved.approved, approved.reason) == (True, "approved"), approved.message
+    refused = verify_request(**common, quorum=KeyQuorum(public_keys=(other,)))
+    assert (refused.approved, refused.reason) == (False, "invalid_signature")

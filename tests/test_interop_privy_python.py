@@ -26,7 +26,9 @@ from authsig.errors import CanonicalizationError
 from authsig.headers import parse_signature_header
 from authsig.keys import PrivateKey, generate_private_key
 from authsig.payload import signing_payload
+from authsig.quorum import KeyQuorum
 from authsig.signatures import verify_signature
+from authsig.verifier import verify_request
 
 pytestmark = pytest.mark.interop
 
@@ -242,3 +244,30 @@ def test_prepare_request_headers_verify_with_authsig(run: Run, index: int) -> No
     assert len(sigs) == len(run.keys)
     for sig, key in zip(sigs, run.keys, strict=True):
         assert verify_signature(payload, sig, key.public_key)
+
+
+@pytest.mark.parametrize("index", range(len(AGREE) + len(DIFFER)))
+def test_verifier_approves_sdk_requests(run: Run, index: int) -> None:
+    """verify_request with a 2-of-2 quorum of the SDK's keys: canonicaljson profile always
+    approves; the RFC 8785 default approves exactly where the two forms agree."""
+    name, body = [*AGREE.items(), *DIFFER.items()][index]
+    headers = {"privy-app-id": APP_ID, **run.prepared[index]["headers"]}
+    quorum = KeyQuorum(public_keys=tuple(k.public_key for k in run.keys), authorization_threshold=2)
+    now_ms = int(EXPIRY) - 10 * 60 * 1000
+    common: dict[str, Any] = {
+        "method": "POST",
+        "url": URL,
+        "body": body,
+        "headers": headers,
+        "quorum": quorum,
+        "now_ms": now_ms,
+    }
+    compat = verify_request(**common, profile="canonicaljson")
+    assert (compat.approved, compat.reason) == (True, "approved"), compat.message
+    strict = verify_request(**common)
+    if name in AGREE:
+        assert (strict.approved, strict.reason) == (True, "approved"), strict.message
+    elif name in REFUSED_BY_RFC8785:
+        assert not strict.approved
+    else:
+        assert (strict.approved, strict.reason) == (False, "invalid_signature")
