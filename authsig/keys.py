@@ -14,7 +14,9 @@ Decisions on encodings that Wycheproof marks "acceptable" (``ecdh_secp256r1_test
 * **Explicit curve parameters** (``UnnamedCurve``, ``UnusedParam``): refused
   (:class:`KeyFormatError`). Only the named curve OID ``1.2.840.10045.3.1.7`` is accepted.
   Explicit parameters are a known source of curve-substitution bugs, no Privy SDK produces
-  them, and checking every parameter against P-256 would only re-derive the OID.
+  them, and checking every parameter against P-256 would only re-derive the OID. The same
+  holds for private keys (PKCS#8 and SEC1), although ``cryptography`` itself loads explicit
+  parameters that spell out P-256.
 * **Compressed points** (``CompressedPoint``): refused (:class:`KeyFormatError`). Privy
   keys are uncompressed SPKI; a compressed key would not round-trip byte-for-byte through
   :meth:`PublicKey.to_base64` and would be refused as a quorum member by Privy's API, so a
@@ -601,7 +603,36 @@ def _private_from_der(der: bytes) -> PrivateKey:
     if not isinstance(crypto, ec.EllipticCurvePrivateKey):
         kind = type(crypto).__name__.removeprefix("_").replace("PrivateKey", "")
         _fail(f"a {kind or 'non-EC'} private key, expected a P-256 EC private key")
-    return PrivateKey(crypto)
+    key = PrivateKey(crypto)  # refuses other named curves
+    if not _private_params_named(der):
+        _fail(
+            "EC key with explicit or implicit curve parameters; only the named curve P-256 "
+            "is accepted"
+        )
+    return key
+
+
+def _private_params_named(der: bytes) -> bool:
+    """True when every curve parameter field in a PKCS#8/SEC1 key is a named curve.
+
+    ``cryptography`` loads explicit parameters that spell out P-256 as P-256; authsig
+    refuses them (see the module docstring), so the structure is checked here.
+    """
+    from asn1crypto import core as asn1_core
+    from asn1crypto import keys as asn1_keys
+
+    try:
+        try:
+            info = asn1_keys.PrivateKeyInfo.load(der, strict=True)
+            outer = info["private_key_algorithm"]["parameters"]
+            inner = asn1_keys.ECPrivateKey.load(info["private_key"].contents, strict=True)
+            fields = [outer, inner["parameters"]]
+        except Exception:
+            fields = [asn1_keys.ECPrivateKey.load(der, strict=True)["parameters"]]
+        present = [f for f in fields if not isinstance(f, asn1_core.Void)]
+        return bool(present) and all(f.name == "named" for f in present)
+    except Exception:
+        return False
 
 
 def _private_from_jwk(jwk: Mapping[str, Any]) -> PrivateKey:

@@ -540,3 +540,68 @@ def test_compressed_points_refused_by_decision() -> None:
         with pytest.raises(KeyFormatError, match="compressed") as info:
             load_public_key(data)
         assert type(info.value) is KeyFormatError
+
+
+def _explicit_p256_domain() -> Any:
+    """P-256 spelled out as explicit SpecifiedECDomain (SEC 1 §C.2) instead of its OID."""
+    from asn1crypto import keys as asn1_keys
+
+    p = 0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF
+    b = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
+    gx = 0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296
+    gy = 0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5
+    domain = asn1_keys.SpecifiedECDomain(
+        {
+            "version": "ecdpVer1",
+            "field_id": {"field_type": "prime_field", "parameters": p},
+            "curve": {"a": (p - 3).to_bytes(32, "big"), "b": b.to_bytes(32, "big")},
+            "base": b"\x04" + gx.to_bytes(32, "big") + gy.to_bytes(32, "big"),
+            "order": N,
+            "cofactor": 1,
+        }
+    )
+    return asn1_keys.ECDomainParameters(name="specified", value=domain)
+
+
+def test_explicit_curve_parameters_refused_even_when_cryptography_accepts() -> None:
+    from asn1crypto import keys as asn1_keys
+
+    params = _explicit_p256_domain()
+    spki = asn1_keys.PublicKeyInfo(
+        {"algorithm": {"algorithm": "ec", "parameters": params}, "public_key": PUB.point}
+    ).dump()
+    named = asn1_keys.ECPrivateKey.load(KEY.to_sec1_der())
+    sec1 = asn1_keys.ECPrivateKey(
+        {
+            "version": "ecPrivkeyVer1",
+            "private_key": named["private_key"],
+            "parameters": params,
+            "public_key": named["public_key"],
+        }
+    ).dump()
+    pkcs8 = asn1_keys.PrivateKeyInfo(
+        {
+            "version": 0,
+            "private_key_algorithm": {"algorithm": "ec", "parameters": params},
+            "private_key": asn1_keys.ECPrivateKey(
+                {
+                    "version": "ecPrivkeyVer1",
+                    "private_key": named["private_key"],
+                    "public_key": named["public_key"],
+                }
+            ),
+        }
+    ).dump()
+    # control: cryptography maps these explicit parameters to P-256 and loads our key
+    assert _der_public(serialization.load_der_public_key(spki)) == PUB.spki_der
+    crypto_private = serialization.load_der_private_key(sec1, None)
+    assert isinstance(crypto_private, ec.EllipticCurvePrivateKey)
+    assert PrivateKey(crypto_private) == KEY
+    for data in (spki, base64.b64encode(spki).decode()):
+        with pytest.raises(KeyFormatError, match="explicit") as info:
+            load_public_key(data)
+        assert type(info.value) is KeyFormatError
+    for data in (sec1, base64.b64encode(sec1).decode(), pkcs8):
+        with pytest.raises(KeyFormatError) as info:
+            load_private_key(data)
+        assert type(info.value) is KeyFormatError
