@@ -31,6 +31,14 @@ from authsig.errors import AuthSigError, KeyFormatError, PayloadError
 __all__ = ["CLIError", "main", "parse_duration"]
 
 PROG = "authsig"
+#: Which pyproject extra provides an optional third-party module.
+_EXTRAS = {
+    "uvicorn": "asgi,servers,client",
+    "httpx": "asgi,servers,client",
+    "starlette": "asgi",
+    "requests": "client",
+    "redis": "redis",
+}
 KEY_FORMATS = ("privy", "pem", "jwk")
 
 EmptyBody = Literal["string", "preserve"]
@@ -543,6 +551,20 @@ def build_parser() -> argparse.ArgumentParser:
         "      --quorum quorum.json\n",
     )
     _add_verify_args(p)
+    p.add_argument(
+        "--alternative-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="another URL the client may have signed (other host, scheme, prefix; repeat)",
+    )
+    p.add_argument(
+        "--extra-header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="a privy-* header the client may have signed but not sent (repeat)",
+    )
     p.set_defaults(func=cmd_explain)
 
     # canonicalize
@@ -986,20 +1008,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
     """``authsig explain``."""
     from authsig.explain import explain
 
-    report = explain(**_verify_kwargs(args))
+    report = explain(
+        **_verify_kwargs(args),
+        alternative_urls=tuple(args.alternative_url),
+        extra_headers=dict(_parse_header_args(args.extra_header)) or None,
+    )
     if args.json:
         _dump_json(report.to_dict())
     else:
         print(str(report))
-    approved = _report_approved(report)
-    return 0 if approved else 1
-
-
-def _report_approved(report: Any) -> bool:
-    decision = getattr(report, "decision", None)
-    if decision is not None:
-        return bool(decision.approved)
-    return bool(getattr(report, "approved", False))
+    return 0 if report.decision.approved else 1
 
 
 def cmd_canonicalize(args: argparse.Namespace) -> int:
@@ -1018,11 +1036,11 @@ def cmd_canonicalize(args: argparse.Namespace) -> int:
 
 def cmd_vectors(args: argparse.Namespace) -> int:
     """``authsig vectors generate|check``."""
-    from authsig import testvectors
+    from authsig.testvectors import check, generate
 
     directory = Path(args.directory)
     if args.action == "generate":
-        paths = testvectors.generate(directory)
+        paths = generate(directory)
         if args.json:
             _dump_json({"written": [str(p) for p in paths]})
         else:
@@ -1030,32 +1048,21 @@ def cmd_vectors(args: argparse.Namespace) -> int:
         return 0
     if not directory.is_dir():
         raise CLIError(f"{directory}: not a directory")
-    report = testvectors.check(directory)
+    report = check(directory)
     if args.json:
         _dump_json(
             {
-                "ok": bool(report.ok),
+                "ok": report.ok,
                 "total": report.total,
-                "passed": _count(report.passed),
-                "failed": [str(f) for f in _as_list(report.failed)],
+                "passed": report.passed,
+                "failed": list(report.failed),
             }
         )
     else:
-        failed = _as_list(report.failed)
-        for failure in failed:
+        for failure in report.failed:
             print(f"FAIL {failure}")
-        print(f"{_count(report.passed)} passed, {len(failed)} failed, {report.total} total")
+        print(f"{report.passed} passed, {len(report.failed)} failed, {report.total} total")
     return 0 if report.ok else 1
-
-
-def _as_list(value: Any) -> list[Any]:
-    if isinstance(value, int):
-        return []
-    return list(value)
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) else len(value)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -1093,7 +1100,12 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
         return _error(f"{where}{exc.strerror or exc}")
     except ImportError as exc:
-        return _error(f"{exc} (is the matching authsig extra installed?)")
+        missing = exc.name or ""
+        if isinstance(exc, ModuleNotFoundError) and missing and not missing.startswith(PROG):
+            extra = _EXTRAS.get(missing.partition(".")[0], "")
+            hint = f"pip install 'authsig[{extra}]'" if extra else "install it"
+            return _error(f"this command needs the {missing!r} package: {hint}")
+        return _error(str(exc))
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130

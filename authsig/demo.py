@@ -240,6 +240,8 @@ def run_demo(*, out: TextIO | None = None, as_json: bool = False) -> DemoResult:
                 mark = "ok" if step.ok else f"UNEXPECTED (wanted {expected})"
                 extra = f"  {reason}" if reason else ""
                 say(f"  {len(result.steps)}. {description:<46} -> {step.status}{extra}  [{mark}]")
+                if detail:
+                    say(f"       {detail}")
                 return step
 
             # 1. one signature: valid but below the threshold

@@ -625,7 +625,6 @@ def test_verify_input_errors_exit_2(tmp_path: Path) -> None:
 
 
 def test_explain_reports_a_near_miss(tmp_path: Path) -> None:
-    pytest.importorskip("authsig.explain")
     a = tmp_path / "a.key"
     keygen(a)
     # signed with a trailing slash, sent without
@@ -674,3 +673,58 @@ def test_explain_reports_a_near_miss(tmp_path: Path) -> None:
         str(a),
     )
     assert ok.returncode == 0, out(ok) + err(ok)
+
+
+def test_explain_json_and_extra_header(tmp_path: Path) -> None:
+    a = tmp_path / "a.key"
+    keygen(a)
+    # signed with an idempotency key that the client then did not send
+    headers = _sign_json(a, '{"x": 1}', "--idempotency-key", "idem-7")
+    sent = {k: v for k, v in headers.items() if k != "privy-idempotency-key"}
+    hfile = tmp_path / "h.json"
+    hfile.write_text(json.dumps(sent))
+    base = [
+        "explain",
+        "-X",
+        "POST",
+        "--url",
+        URL,
+        "-d",
+        '{"x": 1}',
+        "--headers-json",
+        str(hfile),
+        "--public-key",
+        str(a),
+    ]
+    proc = run(*base, "--json")
+    assert proc.returncode == 1
+    report = json.loads(out(proc))
+    assert report["decision"]["approved"] is False
+    proc = run(*base, "--extra-header", "privy-idempotency-key: idem-7", "--json")
+    report = json.loads(out(proc))
+    statuses = [s["status"] for s in report["signatures"]]
+    assert statuses == ["near_miss"], report
+
+
+# --- vectors -----------------------------------------------------------------------------
+
+
+def test_vectors_generate_then_check(tmp_path: Path) -> None:
+    target = tmp_path / "vectors"
+    proc = run("vectors", "generate", str(target), "--json")
+    assert proc.returncode == 0, err(proc)
+    written = [Path(p) for p in json.loads(out(proc))["written"]]
+    assert written
+    assert all(p.is_file() for p in written)
+    proc = run("vectors", "check", str(target))
+    assert proc.returncode == 0, out(proc) + err(proc)
+    assert " 0 failed" in out(proc)
+    # a missing vector file is a failure
+    victim = next(p for p in written if p.suffix == ".json" and p.parent == target)
+    victim.unlink()
+    proc = run("vectors", "check", str(target), "--json")
+    assert proc.returncode == 1
+    result = json.loads(out(proc))
+    assert result["ok"] is False
+    assert any(victim.name in failure for failure in result["failed"])
+    assert_one_line_error(run("vectors", "check", str(tmp_path / "nope")))
