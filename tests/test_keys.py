@@ -605,3 +605,23 @@ def test_explicit_curve_parameters_refused_even_when_cryptography_accepts() -> N
         with pytest.raises(KeyFormatError) as info:
             load_private_key(data)
         assert type(info.value) is KeyFormatError
+
+
+# The two authorization keys of Privy's key quorum API page (shared/seeds/003_*), exactly as
+# the page shows them: base64 SPKI with a newline after 64 characters.
+PRIVY_DOC_KEYS = [
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEx4aoeD72yykviK+f/ckqE2CItVIG\n"
+    "1rCnvC3/XZ1HgpOcMEMialRmTrqIK4oZlYd1RfxU3za/C9yjhboIuoPD3g==",
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAErzZtQr/bMIh3Y8f9ZqseB9i/AfjQ\n"
+    "hu+agbNqXcJy/TfoNqvc/Y3Mh7gIZ8ZLXQEykycx4mYSpqrxp1lBKqsZDQ==",
+]
+
+
+@pytest.mark.parametrize("text", PRIVY_DOC_KEYS)
+def test_privy_documentation_keys(text: str) -> None:
+    key = load_public_key(text)
+    assert key.to_base64() == text.replace("\n", "")
+    # the same point as cryptography reads it from the DER
+    der = base64.b64decode(text.replace("\n", ""))
+    assert key.spki_der == _der_public(serialization.load_der_public_key(der))
+    assert load_public_key(json.dumps(key.to_jwk())) == key
