@@ -224,3 +224,27 @@ def test_spki_decision_table() -> None:
         # tc605 "modifying last byte of bit string": canonical framing, point off the curve
         ("invalid-asn", "WrongCurveError"): 1,
     }
+
+
+def test_verdict_totals() -> None:
+    """All cases in one pass: the number of matching verdicts equals the file's total."""
+    matched = Counter[str]()
+    for group, test in _cases(ECDSA_DER):
+        key = _group_key(group)
+        ok = verify_signature(bytes.fromhex(test["msg"]), bytes.fromhex(test["sig"]), key)
+        matched[ECDSA_DER] += ok is (test["result"] == "valid")
+    for group, test in _cases(ECDSA_P1363):
+        key = _group_key(group)
+        ok = verify_raw_signature(bytes.fromhex(test["msg"]), bytes.fromhex(test["sig"]), key)
+        matched[ECDSA_P1363] += ok is (test["result"] == "valid")
+    for _, test in _cases(ECDH):
+        outcome = _spki_outcome(test)
+        try:
+            load_public_key(bytes.fromhex(test["public"]))
+            got = "load"
+        except WrongCurveError:
+            got = "wrong_curve"
+        except KeyFormatError:
+            got = "format"
+        matched[ECDH] += got == outcome
+    assert matched == {ECDSA_DER: 484, ECDSA_P1363: 262, ECDH: 612}
