@@ -64,7 +64,7 @@ def sdk_requirements() -> list[str]:
     if tests not in sys.path:
         sys.path.insert(0, tests)
     try:
-        from _interop import PYTHON_SDK  # type: ignore[import-not-found]  # same pin, one venv
+        from _interop import PYTHON_SDK  # type: ignore[import-not-found,unused-ignore]
 
         return [str(PYTHON_SDK)]
     except ImportError:
@@ -76,7 +76,7 @@ def sdk_python() -> Path:
     tests = str(ROOT / "tests")
     if tests not in sys.path:
         sys.path.insert(0, tests)
-    from _envs import EnvUnavailable, python_env  # type: ignore[import-not-found]
+    from _envs import EnvUnavailable, python_env  # type: ignore[import-not-found,unused-ignore]
 
     try:
         python: Path = python_env("privy-python", sdk_requirements())

@@ -85,6 +85,21 @@ def test_benchmark_runs_and_yields_rows(bench: str) -> None:
     assert bench in render_text([section])
 
 
+def test_p4_signed_requests_are_accepted_by_every_server() -> None:
+    section = _run("P4")
+    (table,) = section.tables
+    errors = table.headers.index("errors")
+    requests = table.headers.index("requests")
+    assert [row[0] for row in table.rows] == [
+        "unsigned endpoint",
+        "AuthSigMiddleware",
+        "verify inline in handler",
+    ]
+    for row in table.rows:
+        assert int(row[requests]) > 0
+        assert row[errors] == "0", row  # every pre-signed request was approved (200)
+
+
 def test_p3_plot_and_readme_are_written(tmp_path: Path) -> None:
     p3 = _run("P3")
     p2 = _run("P2")
