@@ -415,7 +415,9 @@ def _strip_prefix(text: str) -> str:
     return text
 
 
-def load_public_key(data: str | bytes | Mapping[str, Any] | PublicKey) -> PublicKey:
+def load_public_key(
+    data: str | bytes | Mapping[str, Any] | PublicKey | PrivateKey,
+) -> PublicKey:
     """Load a P-256 public key.
 
     Accepts base64 SPKI DER (whitespace allowed inside), PEM ``PUBLIC KEY``, a JWK (mapping
