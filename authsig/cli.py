@@ -323,6 +323,13 @@ def _add_verify_args(parser: argparse.ArgumentParser) -> None:
         help="a member key: base64 SPKI/PEM/JWK inline or a key file (repeat)",
     )
     q.add_argument(
+        "--user-key",
+        action="append",
+        default=[],
+        metavar="USER_ID=KEY",
+        help="a current key of a user member of the quorum (inline or a file; repeat)",
+    )
+    q.add_argument(
         "--threshold",
         type=int,
         metavar="N",
@@ -517,6 +524,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quorum", metavar="FILE", help="key quorum in Privy's JSON shape")
     p.add_argument("--nested-quorum", action="append", default=[], metavar="FILE")
     p.add_argument("--public-key", action="append", default=[], metavar="KEY")
+    p.add_argument(
+        "--user-key",
+        action="append",
+        default=[],
+        metavar="USER_ID=KEY",
+        help="a current key of a user member of --quorum (repeat)",
+    )
     p.add_argument("--profile", choices=("rfc8785", "canonicaljson"), default="rfc8785")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the headers as a JSON object")
@@ -878,9 +892,32 @@ def _read_signature_args(values: Sequence[str]) -> list[str]:
     return signatures
 
 
+def _user_keys(args: argparse.Namespace) -> dict[str, list[Any]]:
+    """``--user-key USER_ID=KEY`` values, grouped by user id."""
+    found: dict[str, list[Any]] = {}
+    for item in args.user_key:
+        user_id, sep, key = item.partition("=")
+        if not sep or not user_id.strip() or not key.strip():
+            raise CLIError(f"invalid --user-key {item!r}: use USER_ID=KEY")
+        found.setdefault(user_id.strip(), []).append(_load_public_key_arg(key.strip()))
+    return found
+
+
+def _user_resolver(users: Mapping[str, list[Any]]) -> Callable[[str], list[Any]] | None:
+    if not users:
+        return None
+
+    def resolve(user_id: str) -> list[Any]:
+        return list(users.get(user_id, ()))
+
+    return resolve
+
+
 def _load_quorum(args: argparse.Namespace, *, required: bool) -> Any:
     from authsig.quorum import KeyQuorum
 
+    if args.user_key and not args.quorum:
+        raise CLIError("--user-key goes with --quorum (a quorum with user_ids)")
     if args.quorum and args.public_key:
         raise CLIError("give either --quorum or --public-key, not both")
     if getattr(args, "threshold", None) is not None and not args.public_key:
@@ -922,7 +959,9 @@ def cmd_combine(args: argparse.Namespace) -> int:
             unique.append(signature)
     quorum = _load_quorum(args, required=False)
     if quorum is not None:
-        keys = quorum.all_keys
+        users = _user_keys(args)
+        keys = list(quorum.all_keys)
+        keys += [k for uid in quorum.all_user_ids for k in users.get(uid, ())]
         for signature in unique:
             if not any(verify_signature(payload, signature, key) for key in keys):
                 raise CLIError(
@@ -940,6 +979,7 @@ def cmd_combine(args: argparse.Namespace) -> int:
             body=parts.body,
             headers=headers,
             quorum=quorum,
+            user_keys=_user_resolver(users),
             empty_body="string" if parts.body == {} else "preserve",
             profile=args.profile,
         )
@@ -982,6 +1022,7 @@ def _verify_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "headers": dict(headers),
         "quorum": quorum,
         "now_ms": args.now,
+        "user_keys": _user_resolver(_user_keys(args)),
         "allow_foreign_signatures": args.allow_foreign_signatures,
         "require_expiry": args.require_expiry,
         "max_lifetime": max_lifetime,

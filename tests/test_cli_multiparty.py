@@ -248,3 +248,54 @@ def test_combine_with_nested_quorum(
     proc = run("combine", "--payload", str(payload), *map(str, files), *args, "--json")
     assert proc.returncode == 0, err(proc)
     assert len(json.loads(out(proc))["privy-authorization-signature"].split(",")) == 3
+
+
+def test_user_member_keys_from_the_command_line(
+    tmp_path: Path, holders: list[tuple[Path, dict[str, Any]]]
+) -> None:
+    (_, a_info), (_, u_info) = holders[0], holders[1]
+    quorum_path = tmp_path / "q.json"
+    quorum_path.write_text(
+        json.dumps(
+            {
+                "public_keys": [a_info["public_key"]],
+                "user_ids": ["did:privy:user-1"],
+                "authorization_threshold": 2,
+            }
+        )
+    )
+    payload = _payload(tmp_path)
+    files = _sign_in_separate_processes(payload, holders[:2])
+    user = ["--user-key", f"did:privy:user-1={u_info['public_key']}"]
+    # without the user's key, the user's signature belongs to no known member
+    proc = run("combine", "--payload", str(payload), *map(str, files), "--quorum", str(quorum_path))
+    assert_one_line_error(proc, "does not verify")
+    proc = run(
+        "combine",
+        "--payload",
+        str(payload),
+        *map(str, files),
+        "--quorum",
+        str(quorum_path),
+        *user,
+        "--json",
+    )
+    assert proc.returncode == 0, err(proc)
+    hfile = tmp_path / "h.json"
+    hfile.write_bytes(proc.stdout)
+    verify = [
+        "verify",
+        "-X",
+        "POST",
+        "--url",
+        URL,
+        "-d",
+        BODY,
+        "--headers-json",
+        str(hfile),
+        "--quorum",
+        str(quorum_path),
+    ]
+    assert run(*verify, *user).returncode == 0
+    assert run(*verify).returncode == 1
+    assert_one_line_error(run(*verify, "--user-key", "no-equals-sign"), "--user-key")
