@@ -50,7 +50,12 @@ class SdkDriver:
     def run_ok(self, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Like :meth:`run`, but fails when any case raised inside the SDK."""
         results = self.run(cases)
-        errors = [(c, r["error"]) for c, r in zip(cases, results, strict=True) if "error" in r]
+        # Report the op and the SDK's message only: cases may hold (test) private keys.
+        errors = [
+            (i, c.get("op"), r["error"])
+            for i, (c, r) in enumerate(zip(cases, results, strict=True))
+            if "error" in r
+        ]
         assert not errors, f"{self.name} raised: {errors[:3]}"
         return results
 
