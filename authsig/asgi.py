@@ -39,7 +39,7 @@ from authsig._middleware import (
 )
 from authsig.replay import ReplayStore
 
-__all__ = ["AuthSigMiddleware", "STATE_KEY"]
+__all__ = ["AuthSigMiddleware", "RequestInfo", "STATE_KEY"]
 
 logger = logging.getLogger("authsig.middleware")
 
@@ -170,7 +170,7 @@ class AuthSigMiddleware:
             header_items=items,
         )
 
-    async def _read_body(self, receive: Receive, limit: int) -> tuple[bytes, list[Message]]:
+    async def _read_body(self, receive: Receive, limit: int) -> bytes:
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -187,7 +187,7 @@ class AuthSigMiddleware:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        return b"".join(chunks), []
+        return b"".join(chunks)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection scope."""
@@ -208,7 +208,7 @@ class AuthSigMiddleware:
                     await _send_problem(send, early)
                     return
                 try:
-                    body, _ = await self._read_body(receive, gate.max_body_bytes)
+                    body = await self._read_body(receive, gate.max_body_bytes)
                 except _TooLarge:
                     await _send_problem(send, gate.too_large())
                     return

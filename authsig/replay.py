@@ -27,6 +27,7 @@ import hashlib
 import heapq
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -197,6 +198,9 @@ class RedisReplayStore:
         self._url: str | None = None
         self._sync: Any = None
         self._async: Any = async_client
+        self._loop_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
         if isinstance(client_or_url, str):
             self._url = client_or_url
@@ -222,11 +226,18 @@ class RedisReplayStore:
         return self._sync
 
     def _async_client(self) -> Any:
-        if self._async is None and self._url is not None:
-            import redis.asyncio as aredis
+        if self._async is not None or self._url is None:
+            return self._async
+        # An asyncio Redis client belongs to the event loop it was first used in: keep one per
+        # running loop (a server has one; tests and scripts may run several in turn).
+        import redis.asyncio as aredis
 
-            self._async = aredis.Redis.from_url(self._url)
-        return self._async
+        loop = asyncio.get_running_loop()
+        client = self._loop_clients.get(loop)
+        if client is None:
+            client = aredis.Redis.from_url(self._url)
+            self._loop_clients[loop] = client
+        return client
 
     def _expiry(self, expires_at_ms: int) -> int:
         # PXAT in the past would store nothing; keep the key for at least a second so that a
@@ -269,7 +280,9 @@ class RedisReplayStore:
             self._sync.close()
 
     async def aclose(self) -> None:
-        """Close the clients this store created."""
-        if self._url is not None and self._async is not None:
-            await self._async.aclose()
+        """Close the clients this store created (the async one of the running loop)."""
+        if self._url is not None:
+            client = self._loop_clients.pop(asyncio.get_running_loop(), None)
+            if client is not None:
+                await client.aclose()
         self.close()

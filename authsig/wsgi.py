@@ -37,7 +37,7 @@ from authsig._middleware import (
 )
 from authsig.replay import ReplayStore
 
-__all__ = ["AuthSigWSGIMiddleware", "ENVIRON_KEY"]
+__all__ = ["AuthSigWSGIMiddleware", "ENVIRON_KEY", "RequestInfo"]
 
 logger = logging.getLogger("authsig.middleware")
 

@@ -239,22 +239,23 @@ def test_expiry_required_with_a_replay_store(direct: str, keys: Keys) -> None:
 
 def test_replayed_is_409(direct: str, keys: Keys) -> None:
     with httpx.Client() as client:
-        first = client.post(
-            direct + RPC, json={"n": 1}, auth=PrivyAuth(APP_ID, [keys.alice, keys.bob])
-        )
+        auth = PrivyAuth(APP_ID, [keys.alice, keys.bob, keys.carol])
+        first = client.post(direct + RPC, json={"n": 1}, auth=auth)
         assert first.status_code == 200
         sent = first.request
-        again = client.post(
-            direct + RPC,
-            content=sent.content,
-            headers={k: v for k, v in sent.headers.items() if k.lower() != "content-length"},
-        )
+        copy = {k: v for k, v in sent.headers.items() if k.lower() != "content-length"}
+        again = client.post(direct + RPC, content=sent.content, headers=copy)
         assert again.status_code == 409
         assert problem_of(again)["reason"] == "replayed"
-        # Dropping one of the two... adding the third signer's approval does not make it new.
-        # Same payload signed afresh by other members is still the same request.
-        resigned = dict(sent.headers)
-        resigned.pop("content-length")
+        # Stripping one of the three signatures (two still meet the threshold) does not make
+        # the copy look new.
+        stripped = dict(copy)
+        signatures = copy["privy-authorization-signature"].split(",")
+        stripped["privy-authorization-signature"] = ",".join(signatures[1:])
+        third = client.post(direct + RPC, content=sent.content, headers=stripped)
+        assert third.status_code == 409
+        # Neither does the same request signed afresh by two members (same expiry).
+        resigned = dict(copy)
         resigned.update(
             sign_request(
                 method="POST",
@@ -266,9 +267,8 @@ def test_replayed_is_409(direct: str, keys: Keys) -> None:
             )
         )
         assert resigned["privy-request-expiry"] == sent.headers["privy-request-expiry"]
-        third = client.post(direct + RPC, content=sent.content, headers=resigned)
-        assert third.status_code == 409
-        # A fresh request with the same body (new expiry / idempotency key) is fine.
+        assert client.post(direct + RPC, content=sent.content, headers=resigned).status_code == 409
+        # A new request with the same body (its own idempotency key) is accepted.
         auth = PrivyAuth(APP_ID, [keys.alice, keys.bob], idempotency_key="second")
         assert client.post(direct + RPC, json={"n": 1}, auth=auth).status_code == 200
 

@@ -279,3 +279,20 @@ def test_redis_store_unreachable_fails_closed() -> None:
         await store.aclose()
 
     asyncio.run(run())
+
+
+@pytest.mark.redis
+def test_redis_store_from_url_works_across_event_loops(redis_url: str) -> None:
+    from authsig.expiry import current_time_ms
+
+    store = RedisReplayStore(redis_url, prefix="t5:")
+    expires = current_time_ms() + 60_000
+
+    async def once(key: str) -> bool:
+        return await store.aadd_if_absent(key, expires)
+
+    # Each asyncio.run is a new loop; the store keeps an async client per loop.
+    assert asyncio.run(once("a")) is True
+    assert asyncio.run(once("a")) is False
+    assert asyncio.run(once("b")) is True
+    store.close()
