@@ -59,14 +59,19 @@ def sign(payload: bytes, private_key: PrivateKey, *, deterministic: bool = False
 def verify_signature(payload: bytes, signature: str | bytes, public_key: PublicKey) -> bool:
     """True when ``signature`` is a valid ECDSA P-256/SHA-256 signature of ``payload``.
 
-    ``signature`` is base64 DER text (``str``) or DER bytes. Anything that is not a valid
-    signature (bad base64, bad DER, wrong key, tampered payload) gives False; high-S is
-    accepted. Only a wrong argument type raises (:class:`TypeError`).
+    ``signature`` is base64 DER text (``str``, canonical padded base64 only) or DER bytes.
+    Anything that is not a valid signature (bad base64, bad DER, wrong key, tampered
+    payload) gives False; high-S is accepted. Only a wrong argument type raises
+    (:class:`TypeError`).
     """
     if isinstance(signature, str):
         try:
             der = binascii.a2b_base64(signature, strict_mode=True)
         except (binascii.Error, ValueError):
+            return False
+        # strict_mode ignores the unused bits of the last character: insist on the one
+        # canonical text, so a signature has exactly one accepted spelling.
+        if binascii.b2a_base64(der, newline=False) != signature.encode("ascii"):
             return False
     elif isinstance(signature, bytes | bytearray | memoryview):
         der = bytes(signature)

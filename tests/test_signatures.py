@@ -83,6 +83,26 @@ def test_verify_rejects_non_canonical_base64_text() -> None:
     assert not verify_signature(message, padded.rstrip("="), KEY.public_key)
 
 
+def test_verify_text_has_one_spelling() -> None:
+    """Changing the unused low bits of the last base64 character gives the same DER bytes;
+    verify_signature still refuses that text (signature text is not malleable)."""
+    message, padded = next(
+        (m, p)
+        for i in range(100)
+        if (p := sign(m := bytes([i]), KEY, deterministic=True)).endswith("=")
+    )
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    last = padded.rstrip("=")[-1]
+    twisted_char = alphabet[alphabet.index(last) ^ 1]
+    stem = padded.rstrip("=")
+    twisted = stem[:-1] + twisted_char + padded[len(stem) :]
+    assert base64.b64decode(twisted) == base64.b64decode(padded)
+    assert verify_signature(message, padded, KEY.public_key)
+    assert not verify_signature(message, twisted, KEY.public_key)
+    with pytest.raises(SignatureFormatError):
+        decode_signature(twisted)
+
+
 def test_verify_type_errors() -> None:
     with pytest.raises(TypeError):
         verify_signature(b"x", 123, KEY.public_key)  # type: ignore[arg-type]
