@@ -158,7 +158,8 @@ def _load_public_key_arg(value: str) -> Any:
         return load_public_key(value)
     except KeyFormatError as exc:
         raise type(exc)(
-            f"{value[:20]}...: neither a file nor a public key ({exc.message})", code=exc.code
+            f"a --public-key/--user-key value is neither a file nor a public key ({exc.message})",
+            code=exc.code,
         ) from None
 
 
@@ -184,7 +185,8 @@ def write_private_file(path: Path, text: str, *, force: bool) -> None:
     """Write secret text atomically with mode 0600; refuse to overwrite unless ``force``.
 
     The text goes to a temporary file in the same directory (created with ``O_EXCL`` and
-    mode 0600), is flushed to disk, then renamed over ``path``.
+    mode 0600) and is flushed to disk; it then replaces ``path`` (``force``) or is hard-linked
+    to ``path``, which fails atomically if something appeared there meanwhile.
     """
     if path.exists() and not force:
         raise CLIError(f"{path}: already exists; use --force to overwrite it")
@@ -198,9 +200,19 @@ def write_private_file(path: Path, text: str, *, force: bool) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        if not force and path.exists():
-            raise CLIError(f"{path}: already exists; use --force to overwrite it")
-        os.replace(tmp_name, path)
+        if force:
+            os.replace(tmp_name, path)
+        else:
+            try:
+                os.link(tmp_name, path)
+            except FileExistsError:
+                raise CLIError(f"{path}: already exists; use --force to overwrite it") from None
+            except OSError:  # no hard links here: check, then rename
+                if path.exists():
+                    raise CLIError(f"{path}: already exists; use --force to overwrite it") from None
+                os.replace(tmp_name, path)
+            else:
+                os.unlink(tmp_name)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
@@ -1150,6 +1162,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
+    except Exception as exc:
+        if os.environ.get("AUTHSIG_DEBUG"):
+            raise
+        return _error(
+            f"internal error ({type(exc).__name__}); set AUTHSIG_DEBUG=1 for the traceback"
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover
