@@ -771,7 +771,7 @@ def cmd_sign(args: argparse.Namespace) -> int:
     if args.payload is not None:
         extra = [
             n
-            for n in ("method", "url", "app_id", "idempotency_key", "body", "data")
+            for n in ("method", "url", "app_id", "idempotency_key", "body", "data", "now")
             if getattr(args, n) is not None
         ]
         if extra or args.curl:

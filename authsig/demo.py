@@ -29,7 +29,7 @@ from typing import Any, TextIO
 
 from authsig.errors import AuthSigError
 
-__all__ = ["DemoResult", "DemoStep", "MissingExtraError", "run_demo"]
+__all__ = ["DemoError", "DemoResult", "DemoStep", "MissingExtraError", "run_demo", "serve"]
 
 APP_ID = "demo-app"
 PATH = "/v1/wallets/demo-wallet/rpc"
@@ -40,7 +40,13 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 
-class MissingExtraError(AuthSigError):
+class DemoError(AuthSigError):
+    """The demo could not run (the local server did not start, a request failed)."""
+
+    code = "demo_failed"
+
+
+class MissingExtraError(DemoError):
     """The demo needs an optional dependency that is not installed."""
 
     code = "missing_extra"
@@ -161,7 +167,7 @@ def serve(app: Any, uvicorn: Any) -> Iterator[str]:
         deadline = time.monotonic() + 15
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
-                raise MissingExtraError("the demo server did not start", code="demo_failed")
+                raise DemoError("the demo server did not start")
             time.sleep(0.01)
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -225,62 +231,70 @@ def run_demo(*, out: TextIO | None = None, as_json: bool = False) -> DemoResult:
         quorum=lambda request: quorum,
         replay_store=MemoryReplayStore(),
     )
-    with serve(app, uvicorn) as base_url:
-        url = base_url + PATH
-        result.url = url
-        say(f"  server: {url} (sample app behind authsig.asgi middleware)")
-        say()
-        body = {"method": "eth_sendTransaction", "params": {"to": "0xdemo", "value": "1"}}
-        with httpx.Client(timeout=10) as client:
+    try:
+        with serve(app, uvicorn) as base_url:
+            url = base_url + PATH
+            result.url = url
+            say(f"  server: {url} (sample app behind authsig.asgi middleware)")
+            say()
+            body = {"method": "eth_sendTransaction", "params": {"to": "0xdemo", "value": "1"}}
+            with httpx.Client(timeout=10) as client:
 
-            def record(name: str, description: str, expected: int, response: Any) -> DemoStep:
-                reason, detail = _problem(response) if response.status_code >= 400 else ("", "")
-                step = DemoStep(name, description, expected, response.status_code, reason, detail)
-                result.steps.append(step)
-                mark = "ok" if step.ok else f"UNEXPECTED (wanted {expected})"
-                extra = f"  {reason}" if reason else ""
-                say(f"  {len(result.steps)}. {description:<46} -> {step.status}{extra}  [{mark}]")
-                if detail:
-                    say(f"       {detail}")
-                return step
+                def record(name: str, description: str, expected: int, response: Any) -> DemoStep:
+                    reason, detail = _problem(response) if response.status_code >= 400 else ("", "")
+                    step = DemoStep(
+                        name, description, expected, response.status_code, reason, detail
+                    )
+                    result.steps.append(step)
+                    mark = "ok" if step.ok else f"UNEXPECTED (wanted {expected})"
+                    extra = f"  {reason}" if reason else ""
+                    number = len(result.steps)
+                    say(f"  {number}. {description:<46} -> {step.status}{extra}  [{mark}]")
+                    if detail:
+                        say(f"       {detail}")
+                    return step
 
-            # 1. one signature: valid but below the threshold
-            response = client.post(url, json=body, auth=PrivyAuth(app_id=APP_ID, keys=[alice]))
-            record("one_signature", "alice alone signs", 403, response)
+                # 1. one signature: valid but below the threshold
+                response = client.post(url, json=body, auth=PrivyAuth(app_id=APP_ID, keys=[alice]))
+                record("one_signature", "alice alone signs", 403, response)
 
-            # 2. alice + the nested quorum (carol and dave): approved
-            auth = PrivyAuth(app_id=APP_ID, keys=[alice, carol, dave])
-            response = client.post(url, json=body, auth=auth)
-            record("quorum_met", "alice + ops-team (carol, dave) sign", 200, response)
+                # 2. alice + the nested quorum (carol and dave): approved
+                auth = PrivyAuth(app_id=APP_ID, keys=[alice, carol, dave])
+                response = client.post(url, json=body, auth=auth)
+                record("quorum_met", "alice + ops-team (carol, dave) sign", 200, response)
 
-            # 3. the very same request again
-            sent = response.request
-            replay_headers = {
-                k: v for k, v in sent.headers.items() if k.lower() not in ("content-length",)
-            }
-            response = client.post(url, content=sent.content, headers=replay_headers)
-            record("replay", "the same signed request, sent again", 409, response)
+                # 3. the very same request again
+                sent = response.request
+                replay_headers = {
+                    k: v for k, v in sent.headers.items() if k.lower() not in ("content-length",)
+                }
+                response = client.post(url, content=sent.content, headers=replay_headers)
+                record("replay", "the same signed request, sent again", 409, response)
 
-            # 4. expired: signed an hour ago with a 15-minute lifetime
-            raw = json.dumps(body, separators=(",", ":")).encode()
-            old = int(time.time() * 1000) - 3_600_000
-            headers = sign_request(
-                method="POST", url=url, body=raw, app_id=APP_ID, keys=[alice, bob], now_ms=old
-            )
-            headers["content-type"] = "application/json"
-            response = client.post(url, content=raw, headers=headers)
-            record("expired", "alice + bob sign, but the expiry has passed", 401, response)
+                # 4. expired: signed an hour ago with a 15-minute lifetime
+                raw = json.dumps(body, separators=(",", ":")).encode()
+                old = int(time.time() * 1000) - 3_600_000
+                headers = sign_request(
+                    method="POST", url=url, body=raw, app_id=APP_ID, keys=[alice, bob], now_ms=old
+                )
+                headers["content-type"] = "application/json"
+                response = client.post(url, content=raw, headers=headers)
+                record("expired", "alice + bob sign, but the expiry has passed", 401, response)
 
-            # 5. tampered: the body changed after signing
-            headers = sign_request(
-                method="POST", url=url, body=raw, app_id=APP_ID, keys=[alice, bob]
-            )
-            headers["content-type"] = "application/json"
-            tampered = raw.replace(b'"value":"1"', b'"value":"1000"')
-            response = client.post(url, content=tampered, headers=headers)
-            record("tampered", "alice + bob sign, then the body is changed", 401, response)
-            report = explain(method="POST", url=url, body=tampered, headers=headers, quorum=quorum)
-            result.explanation = str(report)
+                # 5. tampered: the body changed after signing
+                headers = sign_request(
+                    method="POST", url=url, body=raw, app_id=APP_ID, keys=[alice, bob]
+                )
+                headers["content-type"] = "application/json"
+                tampered = raw.replace(b'"value":"1"', b'"value":"1000"')
+                response = client.post(url, content=tampered, headers=headers)
+                record("tampered", "alice + bob sign, then the body is changed", 401, response)
+                report = explain(
+                    method="POST", url=url, body=tampered, headers=headers, quorum=quorum
+                )
+                result.explanation = str(report)
+    except httpx.HTTPError as exc:
+        raise DemoError(f"a demo request failed: {exc}") from None
 
     say()
     say("  why was the tampered request refused? authsig explain says:")
