@@ -193,6 +193,8 @@ def write_private_file(path: Path, text: str, *, force: bool) -> None:
     if path.is_dir():
         raise CLIError(f"{path}: is a directory")
     directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise CLIError(f"{directory}: no such directory")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         os.fchmod(fd, 0o600)

@@ -728,3 +728,40 @@ def test_vectors_generate_then_check(tmp_path: Path) -> None:
     assert result["ok"] is False
     assert any(victim.name in failure for failure in result["failed"])
     assert_one_line_error(run("vectors", "check", str(tmp_path / "nope")))
+
+
+def test_no_command_and_missing_directory(tmp_path: Path) -> None:
+    proc = run()
+    assert proc.returncode == 2
+    assert "usage: authsig" in err(proc)
+    assert_one_line_error(run("keygen", "--out", str(tmp_path / "missing" / "k")), "directory")
+
+
+def test_deterministic_curl_output_matches_json(tmp_path: Path) -> None:
+    import shlex
+
+    key = tmp_path / "a.key"
+    keygen(key)
+    common = [
+        "sign",
+        "--key",
+        str(key),
+        "-X",
+        "POST",
+        "--url",
+        URL,
+        "-d",
+        '{"a": "it\'s"}',
+        "--app-id",
+        "app-1",
+        "--now",
+        str(NOW_MS),
+        "--deterministic",
+    ]
+    headers = json.loads(out(run(*common, "--json")))
+    words = shlex.split(out(run(*common, "--curl")).replace("\\\n", " "))
+    assert words[:4] == ["curl", "-X", "POST", URL]
+    sent = dict(words[i + 1].split(": ", 1) for i in range(len(words)) if words[i] == "-H")
+    assert sent.pop("content-type") == "application/json"
+    assert sent == headers
+    assert words[words.index("--data-binary") + 1] == '{"a": "it\'s"}'
