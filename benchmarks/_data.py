@@ -9,6 +9,7 @@ from typing import Any
 __all__ = [
     "APP_ID",
     "IDEMPOTENCY_KEY",
+    "amounts",
     "RPC_URL",
     "large_document",
     "many_floats",
@@ -80,6 +81,13 @@ def large_document(target_bytes: int = 100_000) -> dict[str, Any]:
         size += len(json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode())
         index += 1
     return doc
+
+
+def amounts(count: int = 10_000) -> list[float]:
+    """``count`` amounts with two decimals (0.01 .. 100000), fixed seed: the floats of
+    typical API payloads (prices, fees, balances)."""
+    rng = random.Random(4217)
+    return [rng.randrange(1, 10_000_000) / 100 for _ in range(count)]
 
 
 def many_floats(count: int = 10_000) -> list[float]:
