@@ -166,6 +166,19 @@ def render_markdown(
         f"{sum(1 for r in all_rows if r.met is None)} rows without a target.",
         "",
     ]
+    if missed:
+        out += ["Missed (what would close each is in the section's notes below):", ""]
+        out += [
+            f"- {r.bench} {r.case}: `{r.subject}` vs `{r.baseline}` = {r.value_text()}, "
+            f"target {r.target_text()}"
+            for r in missed
+        ]
+        out.append("")
+    unavailable = [s for s in sections if s.unavailable is not None]
+    if unavailable:
+        out += ["Not measured in this run:", ""]
+        out += [f"- {s.bench}: {s.unavailable}" for s in unavailable]
+        out.append("")
     for section in sections:
         out += [f"## {section.bench}: {section.title}", ""]
         if section.unavailable is not None:
