@@ -190,7 +190,7 @@ class KeyQuorum:
 
     # --- derived values ----------------------------------------------------------------
 
-    @property
+    @cached_property
     def label(self) -> str:
         """A short human label: ``quorum 'id'`` or ``quorum 'display name'``."""
         if self.id:
@@ -199,12 +199,12 @@ class KeyQuorum:
             return f"quorum {self.display_name!r}"
         return "the quorum"
 
-    @property
+    @cached_property
     def member_count(self) -> int:
         """Number of members: keys + users + nested quorums."""
         return len(self.public_keys) + len(self.user_ids) + len(self.key_quorums)
 
-    @property
+    @cached_property
     def threshold(self) -> int:
         """The effective threshold (``authorization_threshold``, or all members when None)."""
         t = self.authorization_threshold

@@ -33,11 +33,14 @@ from __future__ import annotations
 
 import hashlib
 from binascii import a2b_base64
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from authsig._recover import P256_N, recover_points
@@ -68,7 +71,7 @@ from authsig.quorum import (
     aload_user_keys,
     load_user_keys,
 )
-from authsig.signatures import decode_signature, verify_signature
+from authsig.signatures import decode_signature
 
 __all__ = [
     "DIRECT_MATCH_LIMIT",
@@ -113,6 +116,7 @@ public-key recovery selects the key (recovery costs about three direct verificat
 _N = P256_N
 _HALF_N = P256_N // 2
 _MAX_DER_LEN = 72
+_ECDSA = ec.ECDSA(hashes.SHA256())
 
 MemberKind = Literal["key", "user", "quorum"]
 SignatureStatus = Literal["matched", "duplicate", "no_match"]
@@ -248,14 +252,26 @@ def _quorum_name(q: KeyQuorum, index: int) -> str:
     return q.id or q.display_name or f"#{index + 1}"
 
 
-@dataclass(frozen=True)
 class _Prepared:
-    quorum: KeyQuorum
-    payload: bytes
-    entries: tuple[str, ...]
-    ders: tuple[bytes, ...]
-    scalars: tuple[tuple[int, int], ...]
-    allow_foreign: bool
+    """The request, ready for key matching (internal; a plain class for speed)."""
+
+    __slots__ = ("allow_foreign", "ders", "entries", "payload", "quorum", "scalars")
+
+    def __init__(
+        self,
+        quorum: KeyQuorum,
+        payload: bytes,
+        entries: list[str],
+        ders: list[bytes],
+        scalars: list[tuple[int, int]],
+        allow_foreign: bool,
+    ) -> None:
+        self.quorum = quorum
+        self.payload = payload
+        self.entries = entries
+        self.ders = ders
+        self.scalars = scalars
+        self.allow_foreign = allow_foreign
 
 
 def _header_values(
@@ -372,9 +388,7 @@ def _prepare(
             return _from_error(bad, quorum, f"signature #{i + 1} is malformed: ")
         ders.append(der)
         scalars.append((r, s))
-    return _Prepared(
-        quorum, payload, tuple(entries), tuple(ders), tuple(scalars), allow_foreign_signatures
-    )
+    return _Prepared(quorum, payload, entries, ders, scalars, allow_foreign_signatures)
 
 
 def _user_members(quorum: KeyQuorum) -> list[str]:
@@ -397,12 +411,22 @@ async def _resolve_async(
     return {uid: await aload_user_keys(user_keys, uid) for uid in _user_members(quorum)}
 
 
+def _verifies(payload: bytes, der: bytes, key: PublicKey) -> bool:
+    """``cryptography``'s own ECDSA P-256/SHA-256 verification (high-S accepted)."""
+    try:
+        key.crypto.verify(der, payload, _ECDSA)
+    except InvalidSignature:
+        return False
+    return True
+
+
 def _match_direct(
-    payload: bytes, der: bytes, keys: Iterable[PublicKey], matched: set[PublicKey]
+    payload: bytes, der: bytes, keys: Sequence[PublicKey], matched: set[PublicKey]
 ) -> PublicKey | None:
-    ordered = [k for k in keys if k not in matched] + [k for k in keys if k in matched]
-    for key in ordered:
-        if verify_signature(payload, der, key):
+    if matched:  # try the keys that have not signed yet first
+        keys = [k for k in keys if k not in matched] + [k for k in keys if k in matched]
+    for key in keys:
+        if _verifies(payload, der, key):
             return key
     return None
 
@@ -442,7 +466,7 @@ def _decide(
             else:
                 for point in points:
                     key = index.get(point)
-                    if key is not None and verify_signature(payload, der, key):
+                    if key is not None and _verifies(payload, der, key):
                         found = key
                         break
         else:
