@@ -197,7 +197,8 @@ def write_private_file(path: Path, text: str, *, force: bool) -> None:
         raise CLIError(f"{directory}: no such directory")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
-        os.fchmod(fd, 0o600)
+        if hasattr(os, "fchmod"):  # mkstemp already uses 0600; be explicit where possible
+            os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
