@@ -18,8 +18,10 @@ take the exact pure-Python encoder.
 from __future__ import annotations
 
 import json
+import json.encoder
+import re
 from json.encoder import encode_basestring as _c_encode_str
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from authsig.errors import CanonicalizationError
 
@@ -30,7 +32,12 @@ MAX_SAFE_INTEGER = 2**53 - 1
 
 _encode_str: Any = _c_encode_str
 
-# The standard library's C encoder, configured for RFC 8785 layout. ``check_circular`` is off:
+
+def _refuse_type(value: object) -> NoReturn:
+    raise TypeError(f"a value of type {type(value).__name__} is not JSON")
+
+
+# The standard library's encoder, configured for RFC 8785 layout. ``check_circular`` is off:
 # the pre-scan has already walked the whole value (a cycle makes it fail with RecursionError).
 _FAST_ENCODER = json.JSONEncoder(
     ensure_ascii=False,
@@ -38,7 +45,24 @@ _FAST_ENCODER = json.JSONEncoder(
     check_circular=False,
     separators=(",", ":"),
     sort_keys=True,
+    default=_refuse_type,
 )
+
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+# The C encoder object itself, built once (JSONEncoder.encode rebuilds it on every call).
+_c_encoder: Any = (
+    None
+    if _c_make_encoder is None
+    else _c_make_encoder(None, _refuse_type, _c_encode_str, None, ":", ",", True, False, False)
+)
+
+
+def _dumps(value: Any) -> str:
+    """The standard library's compact, key-sorted, non-ASCII-preserving JSON text."""
+    if _c_encoder is None:  # pragma: no cover - CPython always has the C accelerator
+        return _FAST_ENCODER.encode(value)
+    return "".join(_c_encoder(value, 0))
+
 
 _float_repr = float.__repr__
 
@@ -208,18 +232,74 @@ def _utf16_key(item: tuple[str, Any]) -> bytes:
     return item[0].encode("utf-16-be", "surrogatepass")
 
 
+# Exponents where the layout of ``repr`` and of ECMAScript differ (see _relayout_floats).
+_FIX_EXPONENT = re.compile(r"e(-0[5-9]|\+(?:1[6-9]|20)(?![0-9]))")
+_SHORT_EXPONENT = {"-07": "e-7", "-08": "e-8", "-09": "e-9"}
+_FIXED_PREFIX = {"-05": "0.0000", "-06": "0.00000"}
+_INTEGER_DIGITS = {"+16": 17, "+17": 18, "+18": 19, "+19": 20, "+20": 21}
+
+
+def _relayout_floats(text: str) -> str:
+    """Turn the C encoder's text of a flat array of finite floats into the ECMAScript layout.
+
+    ``repr`` and ECMAScript agree on the digits; they differ only for integral values
+    (``2.0``/``-0.0``), exponents -5 and -6 (fixed notation in ECMAScript), -7 to -9 (no
+    zero padding) and 16 to 20 (plain integers in ECMAScript). Bulk string operations fix
+    the first kinds; one regex split finds the others, so only those elements cost Python work.
+    """
+    if ".0," in text:
+        text = text.replace(".0,", ",")
+        if "-0," in text:
+            text = text.replace("[-0,", "[0,").replace(",-0,", ",0,").replace(",-0,", ",0,")
+    if text.endswith(".0]"):
+        text = text[:-3] + "]"
+        if text.endswith("-0]") and text[-4] in ",[":
+            text = text[:-3] + "0]"
+    if "e" not in text:
+        return text
+    parts = _FIX_EXPONENT.split(text)
+    if len(parts) == 1:
+        return text
+    short = _SHORT_EXPONENT
+    fixed = _FIXED_PREFIX
+    for i in range(1, len(parts), 2):
+        tag = parts[i]
+        replacement = short.get(tag)
+        if replacement is not None:
+            parts[i] = replacement
+            continue
+        chunk = parts[i - 1]
+        start = chunk.rfind(",") + 1 or chunk.rfind("[") + 1
+        mantissa = chunk[start:]
+        sign = ""
+        if mantissa[0] == "-":
+            sign = "-"
+            mantissa = mantissa[1:]
+        if mantissa[1:2] == ".":
+            mantissa = mantissa[0] + mantissa[2:]
+        prefix = fixed.get(tag)
+        if prefix is not None:
+            mantissa = prefix + mantissa
+        else:
+            mantissa = mantissa.ljust(_INTEGER_DIGITS[tag], "0")
+        parts[i - 1] = chunk[:start] + sign + mantissa
+        parts[i] = ""
+    return "".join(parts)
+
+
 def _encode_floats(values: list[Any] | tuple[Any, ...], out: list[str]) -> bool:
-    """Fast path for an array of plain floats; False when some element is not one."""
-    for v in values:
-        if type(v) is not float:
-            return False
+    """Fast path for a flat array of plain floats; False when some element is not one."""
+    if (
+        len(values) < 4
+        or type(values[0]) is not float
+        or list(map(type, values)).count(float) != len(values)
+    ):
+        return False
     try:
-        text = _FAST_ENCODER.encode(values)
+        text = _dumps(values)
     except ValueError:
-        return False  # NaN/Infinity: the slow path reports where
-    if "e" in text or ".0," in text or text.endswith(".0]"):
-        text = "[" + ",".join([_format_float(v) for v in values]) + "]"
-    out.append(text)
+        return False  # NaN/Infinity: the element-wise path reports where
+    out.append(_relayout_floats(text))
     return True
 
 
@@ -367,10 +447,12 @@ def canonicalize(
         raise CanonicalizationError(f"unknown canonicalization profile {profile!r}")
     if large_integers not in ("error", "javascript"):
         raise CanonicalizationError(f"unknown large_integers mode {large_integers!r}")
+    out: list[str] = []
     try:
+        if (type(value) is list or type(value) is tuple) and _encode_floats(value, out):
+            return out[0].encode("ascii")
         if _fast_ok(value):
-            return _to_bytes(_FAST_ENCODER.encode(value), value)
-        out: list[str] = []
+            return _to_bytes(_dumps(value), value)
         _encode(value, out, large_integers == "javascript")
     except _Fail as fail:
         fail.tokens.reverse()

@@ -374,3 +374,66 @@ def test_canonicaljson_profile_errors() -> None:
     with pytest.raises(CanonicalizationError) as info:
         canonicalize({"a": ["\ud800"]}, profile="canonicaljson")
     assert info.value.path == "/a/0"
+
+
+# --- the flat float array path (bulk re-layout of the C encoder's text) -------------------
+
+_SPECIAL_FLOATS = [
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    2.0,
+    0.5,
+    1e-4,
+    1e-5,
+    1.5e-5,
+    -1e-6,
+    1.25e-6,
+    1e-7,
+    -2.5e-8,
+    1e-9,
+    9.99e-10,
+    1e-10,
+    1e15,
+    1e16,
+    -1.5e16,
+    1.2345678901234567e17,
+    1e18,
+    9.5e19,
+    1e20,
+    -1e21,
+    1.5e21,
+    1e160,
+    1.5e-160,
+    5e-324,
+    1.7976931348623157e308,
+    123456.789,
+    -0.1,
+    1e200,
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(_SPECIAL_FLOATS) | st.floats(allow_nan=False, allow_infinity=False),
+        min_size=4,
+        max_size=40,
+    )
+)
+def test_float_array_path_matches_elementwise(values: list[float]) -> None:
+    expected = "[" + ",".join(canonicalize(v).decode() for v in values) + "]"
+    assert canonicalize(values) == expected.encode()
+    assert canonicalize({"k": values}) == b'{"k":' + expected.encode() + b"}"
+
+
+def test_float_array_runs_of_negative_zero() -> None:
+    assert canonicalize([-0.0] * 7) == b"[0,0,0,0,0,0,0]"
+    assert canonicalize([-0.0, 1.0, -0.0, -0.0, 2.5, -0.0]) == b"[0,1,0,0,2.5,0]"
+
+
+def test_float_array_with_nan_reports_index() -> None:
+    with pytest.raises(CanonicalizationError) as info:
+        canonicalize([1.5, 2.5, 3.5, math.nan, 4.5])
+    assert info.value.path == "/3"
