@@ -956,11 +956,18 @@ def _load_quorum(args: argparse.Namespace, *, required: bool) -> Any:
 
 def cmd_combine(args: argparse.Namespace) -> int:
     """``authsig combine``."""
-    from authsig.headers import SIGNATURE_HEADER, format_signature_header
+    from authsig.expiry import check_expiry
+    from authsig.headers import EXPIRY_HEADER, SIGNATURE_HEADER, format_signature_header
     from authsig.signatures import decode_signature, verify_signature
 
     payload = _read_input(args.payload)
     parts = _parse_payload_file(args.payload, payload, args.profile)
+    expiry = parts.headers.get(EXPIRY_HEADER)
+    if expiry is not None:
+        try:  # no point assembling a request that is already dead (no lifetime cap here)
+            check_expiry(expiry, max_lifetime=timedelta(days=3650))
+        except AuthSigError as exc:
+            raise type(exc)(f"{args.payload}: {exc.message}", code=exc.code) from None
     signatures = _read_signature_args(args.signatures)
     seen: set[str] = set()
     unique: list[str] = []

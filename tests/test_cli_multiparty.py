@@ -299,3 +299,30 @@ def test_user_member_keys_from_the_command_line(
     assert run(*verify, *user).returncode == 0
     assert run(*verify).returncode == 1
     assert_one_line_error(run(*verify, "--user-key", "no-equals-sign"), "--user-key")
+
+
+def test_combine_refuses_an_expired_payload(
+    tmp_path: Path, holders: list[tuple[Path, dict[str, Any]]]
+) -> None:
+    target = tmp_path / "old.payload"
+    proc = run(
+        "payload",
+        "-X",
+        "POST",
+        "--url",
+        URL,
+        "-d",
+        BODY,
+        "--app-id",
+        "app-1",
+        "--expires-in",
+        "15m",
+        "--now",
+        "1700000000000",
+        "--out",
+        str(target),
+    )
+    assert proc.returncode == 0, err(proc)
+    sig = run("sign", "--payload", str(target), "--key", str(holders[0][0]))
+    proc = run("combine", "--payload", str(target), out(sig).strip())
+    assert_one_line_error(proc, "expired")
