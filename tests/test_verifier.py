@@ -501,3 +501,27 @@ def test_signatures_from_format_header(keys: list[PrivateKey]) -> None:
         quorum=q,
     )
     assert d.approved
+
+
+def test_participating_header_sent_twice_is_a_bad_request(keys: list[PrivateKey]) -> None:
+    q = KeyQuorum(public_keys=pubs(keys[:1]))
+    h = signed([keys[0]])
+    pairs = [*h.items(), ("Privy-App-Id", "app-2")]
+    d = verify_request(method="POST", url=URL, body=BODY, headers=pairs, quorum=q, now_ms=NOW)
+    assert not d.approved
+    assert d.reason == "invalid_payload"
+    assert d.http_status == 400
+    assert "privy-app-id" in d.message
+    pairs2 = [*h.items(), ("PRIVY-REQUEST-EXPIRY", h["privy-request-expiry"])]
+    d2 = verify_request(method="POST", url=URL, body=BODY, headers=pairs2, quorum=q, now_ms=NOW)
+    assert d2.reason == "invalid_payload"
+
+
+def test_out_of_range_scalar_is_malformed(keys: list[PrivateKey]) -> None:
+    q = KeyQuorum(public_keys=pubs(keys[:1]))
+    h = signed([keys[0]])
+    r, _ = decode_dss_signature(base64.b64decode(h[SIG]))
+    h[SIG] = base64.b64encode(encode_dss_signature(r, P256_N + 5)).decode()
+    d = check(h, q)
+    assert d.reason == "malformed_signature"
+    assert "signature #1" in d.message
