@@ -62,6 +62,7 @@ class DemoStep:
     status: int
     reason: str = ""
     detail: str = ""
+    approved_by: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -76,6 +77,7 @@ class DemoStep:
             "status": self.status,
             "expected": self.expected,
             "reason": self.reason,
+            "approved_by": list(self.approved_by),
             "ok": self.ok,
         }
 
@@ -136,7 +138,11 @@ async def _sample_app(scope: Scope, receive: Receive, send: Send) -> None:
         received = json.loads(body) if body else None
     except ValueError:
         received = None
-    answer = json.dumps({"ok": True, "method": scope["method"], "received": received}).encode()
+    decision = scope.get("state", {}).get("authsig")
+    members = [m.to_dict() for m in getattr(decision, "approved_members", ())]
+    answer = json.dumps(
+        {"ok": True, "method": scope["method"], "received": received, "approved_members": members}
+    ).encode()
     await send(
         {
             "type": "http.response.start",
@@ -190,6 +196,22 @@ def _problem(response: Any) -> tuple[str, str]:
     return str(reason), str(detail)
 
 
+def _approved_by(response: Any, names: dict[str, str]) -> tuple[str, ...]:
+    """Names of the members that approved, from the sample app's answer."""
+    if response.status_code != 200:
+        return ()
+    try:
+        members = response.json().get("approved_members") or []
+    except (ValueError, AttributeError):
+        return ()
+    found: list[str] = []
+    for member in members:
+        member_id = member.get("id") if isinstance(member, dict) else None
+        if isinstance(member_id, str):
+            found.append(names.get(member_id, member_id))
+    return tuple(found)
+
+
 def run_demo(*, out: TextIO | None = None, as_json: bool = False) -> DemoResult:
     """Run the demo; print a readable summary (or one JSON object) to ``out``."""
     uvicorn, httpx = _require_extras()
@@ -221,6 +243,10 @@ def run_demo(*, out: TextIO | None = None, as_json: bool = False) -> DemoResult:
         "key_quorum_ids": ["ops-team"],
     }
     quorum = KeyQuorum.from_privy(top_privy, quorums={"ops-team": ops})
+    names = {
+        key.public_key.key_id: name
+        for key, name in ((alice, "alice"), (bob, "bob"), (carol, "carol"), (dave, "dave"))
+    }
     result = DemoResult(quorum={"quorum": top_privy, "nested": nested_privy})
 
     say("authsig demo")
@@ -244,8 +270,15 @@ def run_demo(*, out: TextIO | None = None, as_json: bool = False) -> DemoResult:
 
                 def record(name: str, description: str, expected: int, response: Any) -> DemoStep:
                     reason, detail = _problem(response) if response.status_code >= 400 else ("", "")
+                    approved_by = _approved_by(response, names)
                     step = DemoStep(
-                        name, description, expected, response.status_code, reason, detail
+                        name,
+                        description,
+                        expected,
+                        response.status_code,
+                        reason,
+                        detail,
+                        approved_by,
                     )
                     result.steps.append(step)
                     mark = "ok" if step.ok else f"UNEXPECTED (wanted {expected})"
@@ -254,6 +287,8 @@ def run_demo(*, out: TextIO | None = None, as_json: bool = False) -> DemoResult:
                     say(f"  {number}. {description:<46} -> {step.status}{extra}  [{mark}]")
                     if detail:
                         say(f"       {detail}")
+                    if approved_by:
+                        say(f"       approved by: {', '.join(approved_by)}")
                     return step
 
                 # 1. one signature: valid but below the threshold

@@ -47,6 +47,11 @@ def test_demo_json_statuses_and_clean_exit() -> None:
     assert reasons["replay"] == "replayed"
     assert reasons["expired"] == "expired"
     assert reasons["tampered"] == "invalid_signature"
+    approved_by = {step["name"]: step["approved_by"] for step in result["steps"]}
+    assert "alice" in approved_by["quorum_met"]
+    assert "ops-team" in approved_by["quorum_met"]
+    assert "bob" not in approved_by["quorum_met"]
+    assert approved_by["one_signature"] == []
     assert result["explanation"].strip()
     assert result["url"].startswith("http://127.0.0.1:")
     assert _port_is_closed(result["url"])
