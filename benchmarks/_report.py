@@ -144,8 +144,11 @@ def render_markdown(
         "- P1's official SDK runs in its own venv (it pins `cryptography<47`); a helper",
         "  process there runs its batches on request, interleaved round by round with ours,",
         "  while our process waits (no CPU contention).",
-        "- P4 runs uvicorn in a separate process and drives it from this one over",
-        "  127.0.0.1; on a 2-core machine the client competes with the server for CPU.",
+        "- P4 runs three uvicorn processes (unsigned, middleware, inline verification) side",
+        "  by side and drives them from this process over 127.0.0.1 in rotated bursts; on a",
+        "  2-core machine the client competes with the servers for CPU, so requests/s and",
+        "  latencies move with the machine's load. It also calls the three ASGI apps",
+        "  directly in-process (CPU time, interleaved rounds): the server-side cost alone.",
         "- No test asserts on these numbers; `tests/test_benchmarks_smoke.py` only proves",
         "  that every benchmark runs and yields well-formed rows.",
         "",
@@ -264,7 +267,7 @@ def write_plot(p3: Section, path: Path) -> bool:
     ax.set_ylim(bottom=0)
     ax.set_title("authsig verify_request: time against quorum size")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=7, loc="best", ncol=2)
+    ax.legend(fontsize=7, loc="center right", ncol=2, framealpha=0.9)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
