@@ -234,9 +234,20 @@ def _utf16_key(item: tuple[str, Any]) -> bytes:
 
 # Exponents where the layout of ``repr`` and of ECMAScript differ (see _relayout_floats).
 _FIX_EXPONENT = re.compile(r"e(-0[5-9]|\+(?:1[6-9]|20)(?![0-9]))")
-_SHORT_EXPONENT = {"-07": "e-7", "-08": "e-8", "-09": "e-9"}
-_FIXED_PREFIX = {"-05": "0.0000", "-06": "0.00000"}
-_INTEGER_DIGITS = {"+16": 17, "+17": 18, "+18": 19, "+19": 20, "+20": 21}
+# What to do per exponent: a replacement exponent text, or (fixed-notation prefix, integer width)
+# for a rewrite of the mantissa.
+_EXPONENT_ACTION: dict[str, str | tuple[str, int]] = {
+    "-07": "e-7",
+    "-08": "e-8",
+    "-09": "e-9",
+    "-05": ("0.0000", 0),
+    "-06": ("0.00000", 0),
+    "+16": ("", 17),
+    "+17": ("", 18),
+    "+18": ("", 19),
+    "+19": ("", 20),
+    "+20": ("", 21),
+}
 
 
 def _relayout_floats(text: str) -> str:
@@ -260,29 +271,22 @@ def _relayout_floats(text: str) -> str:
     parts = _FIX_EXPONENT.split(text)
     if len(parts) == 1:
         return text
-    short = _SHORT_EXPONENT
-    fixed = _FIXED_PREFIX
+    actions = _EXPONENT_ACTION
     for i in range(1, len(parts), 2):
-        tag = parts[i]
-        replacement = short.get(tag)
-        if replacement is not None:
-            parts[i] = replacement
+        action = actions[parts[i]]
+        if isinstance(action, str):
+            parts[i] = action
             continue
-        chunk = parts[i - 1]
-        start = chunk.rfind(",") + 1 or chunk.rfind("[") + 1
-        mantissa = chunk[start:]
-        sign = ""
+        # The mantissa is the last element of the preceding chunk.
+        head, sep, mantissa = parts[i - 1].rpartition(",")
+        if not sep:
+            head, mantissa = mantissa[:1], mantissa[1:]  # the first element, after "["
         if mantissa[0] == "-":
-            sign = "-"
+            sep += "-"
             mantissa = mantissa[1:]
-        if mantissa[1:2] == ".":
-            mantissa = mantissa[0] + mantissa[2:]
-        prefix = fixed.get(tag)
-        if prefix is not None:
-            mantissa = prefix + mantissa
-        else:
-            mantissa = mantissa.ljust(_INTEGER_DIGITS[tag], "0")
-        parts[i - 1] = chunk[:start] + sign + mantissa
+        mantissa = mantissa.replace(".", "")
+        prefix, width = action
+        parts[i - 1] = head + sep + (prefix + mantissa if prefix else mantissa.ljust(width, "0"))
         parts[i] = ""
     return "".join(parts)
 
@@ -452,7 +456,12 @@ def canonicalize(
         if (type(value) is list or type(value) is tuple) and _encode_floats(value, out):
             return out[0].encode("ascii")
         if _fast_ok(value):
-            return _to_bytes(_dumps(value), value)
+            try:
+                text = _dumps(value)
+            except (TypeError, ValueError):  # pragma: no cover - the scan rules these out
+                pass
+            else:
+                return _to_bytes(text, value)
         _encode(value, out, large_integers == "javascript")
     except _Fail as fail:
         fail.tokens.reverse()
