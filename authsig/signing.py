@@ -108,7 +108,8 @@ def _prepare(
 
 
 def _signer_failed(index: int, exc: BaseException) -> SignerError:
-    # Name the exception type only: a KMS error message may carry request or credential details.
+    # Name the exception type only, and do not chain it (``from None``): a KMS error message may
+    # carry request or credential details, and chained exceptions end up in logged tracebacks.
     return SignerError(f"signer {index + 1} failed ({type(exc).__name__})")
 
 
@@ -188,7 +189,7 @@ def sign_request(
         try:
             result = item(payload)
         except Exception as exc:
-            raise _signer_failed(index, exc) from exc
+            raise _signer_failed(index, exc) from None
         if inspect.isawaitable(result):
             if inspect.iscoroutine(result):
                 result.close()
@@ -233,7 +234,7 @@ async def sign_request_async(
             if inspect.isawaitable(result):
                 result = await result
         except Exception as exc:
-            raise _signer_failed(index, exc) from exc
+            raise _signer_failed(index, exc) from None
         return _check_signature(index, result)
 
     outcomes = await asyncio.gather(

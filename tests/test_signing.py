@@ -238,6 +238,8 @@ def test_sync_signer_raising(keys: list[PrivateKey]) -> None:
     with pytest.raises(SignerError) as info:
         sign_request(method="POST", url=URL, body=BODY, app_id="a", keys=[keys[0], broken])
     assert SECRET not in str(info.value)
+    assert info.value.__cause__ is None
+    assert info.value.__suppress_context__
     assert "signer 2" in str(info.value)
     assert "RuntimeError" in str(info.value)
     assert info.value.code == "signer_failed"
@@ -252,6 +254,7 @@ def test_async_signer_raising(keys: list[PrivateKey]) -> None:
             sign_request_async(method="POST", url=URL, body=BODY, app_id="a", keys=[broken])
         )
     assert SECRET not in str(info.value)
+    assert info.value.__cause__ is None
     assert "ConnectionError" in str(info.value)
 
 
