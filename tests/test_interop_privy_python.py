@@ -24,7 +24,7 @@ from _interop import python_driver, unb64
 
 from authsig.errors import CanonicalizationError
 from authsig.headers import parse_signature_header
-from authsig.keys import PrivateKey, generate_private_key
+from authsig.keys import PrivateKey, generate_private_key, load_private_key
 from authsig.payload import signing_payload
 from authsig.quorum import KeyQuorum
 from authsig.signatures import verify_signature
@@ -271,3 +271,25 @@ def test_verifier_approves_sdk_requests(run: Run, index: int) -> None:
         assert not strict.approved
     else:
         assert (strict.approved, strict.reason) == (False, "invalid_signature")
+
+
+def test_sdk_does_not_strip_wallet_auth_prefix_but_we_do(run: Run) -> None:
+    """privy-client 0.7.0 refuses a dashboard key with its ``wallet-auth:`` prefix; authsig
+    (like the Node SDK) strips it and loads the same key."""
+    driver = python_driver()
+    key = run.keys[0]
+    payload_b64 = run.cases["strings-h0"].results["format"]["payload_b64"]
+    plain, prefixed = driver.run(
+        [
+            {"op": "sign", "private_key": key.to_base64(), "payload_b64": payload_b64},
+            {
+                "op": "sign",
+                "private_key": "wallet-auth:" + key.to_base64(),
+                "payload_b64": payload_b64,
+            },
+        ]
+    )
+    assert verify_signature(unb64(payload_b64), plain["signature"], key.public_key)
+    assert "error" in prefixed
+    assert "signature" not in prefixed
+    assert load_private_key("wallet-auth:" + key.to_base64()) == key
