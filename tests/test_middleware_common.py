@@ -397,3 +397,34 @@ def test_asgi_resolver_returning_garbage_is_a_500() -> None:
     asyncio.run(middleware(_scope([]), _receiver(messages), send))
     assert send.status == 500
     assert send.json()["reason"] == "internal_error"
+
+
+def test_asgi_user_keys_pass_through_and_failure_is_503() -> None:
+    user_key = generate_private_key()
+    quorum = KeyQuorum(user_ids=("user-1",))
+    url = "http://testserver/v1/x"
+    signed = sign_request(method="POST", url=url, body=b"{}", app_id="a", keys=user_key)
+    headers = [(k.encode(), v.encode()) for k, v in signed.items()]
+    messages = [{"type": "http.request", "body": b"{}", "more_body": False}]
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def user_keys(user_id: str) -> list[Any]:
+        await asyncio.sleep(0)
+        return [user_key.public_key] if user_id == "user-1" else []
+
+    async def broken(user_id: str) -> list[Any]:
+        raise ConnectionError("identity service down")
+
+    send = Recorder()
+    ok = AuthSigMiddleware(app, quorum=quorum, user_keys=user_keys)
+    asyncio.run(ok(_scope(headers), _receiver(messages), send))
+    assert send.status == 200
+
+    send = Recorder()
+    failing = AuthSigMiddleware(app, quorum=quorum, user_keys=broken)
+    asyncio.run(failing(_scope(headers), _receiver(messages), send))
+    assert send.status == 503
+    assert send.json()["reason"] == "user_resolution_failed"
