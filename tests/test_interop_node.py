@@ -176,7 +176,13 @@ def _random_value(rng: random.Random, depth: int = 0) -> Any:
 
 def _random_documents(count: int) -> list[str]:
     rng = random.Random(8785)
-    return [json.dumps(_random_value(rng)) for _ in range(count)]
+    docs = [json.dumps(_random_value(rng)) for _ in range(count)]
+    # Homogeneous float arrays, alone and inside objects (encoders often special-case them).
+    for _ in range(count // 5):
+        floats = [_random_float(rng) for _ in range(rng.randint(1, 24))]
+        docs.append(json.dumps(floats))
+        docs.append(json.dumps({"k": floats, "n": [floats[:3], {"x": floats[-1]}]}))
+    return docs
 
 
 RANDOM_DOCS = _random_documents(1500)
