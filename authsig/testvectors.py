@@ -40,6 +40,7 @@ __all__ = [
     "FILES",
     "FORMAT_VERSION",
     "NOW_MS",
+    "SCHEMAS",
     "SCHEMA_FILES",
     "CheckReport",
     "check",
@@ -1574,6 +1575,7 @@ _PRIVY_QUORUM = _obj(
 
 _REASONS = sorted(_STATUS)
 
+#: The JSON Schema (draft 2020-12) of each vector file, by kind (written to ``schema/``).
 SCHEMAS: dict[str, dict[str, Any]] = {
     "keys": _envelope(
         "keys",
