@@ -208,6 +208,50 @@ def _fast_ok(value: Any) -> bool:
     return False
 
 
+def _collect_clean(value: Any, clean: set[int]) -> bool:
+    """Like :func:`_fast_ok`, but walks everything and records the ids of the containers whose
+    whole subtree the standard library's encoder already writes as RFC 8785.
+
+    Used only when the whole value is not clean: the exact encoder then hands those subtrees to
+    the C encoder and does only the rest itself.
+    """
+    t = type(value)
+    ok = True
+    if t is dict:
+        for k, v in value.items():
+            if type(k) is not str or (not k.isascii() and max(k) >= "\ue000"):
+                ok = False
+            t = type(v)
+            if t is str or v is None or t is bool:
+                continue
+            if t is int:
+                if not -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER:
+                    ok = False
+            elif t is float:
+                if not _float_layout_ok(v):
+                    ok = False
+            elif not _collect_clean(v, clean):
+                ok = False
+    elif t is list or t is tuple:
+        for v in value:
+            t = type(v)
+            if t is str or v is None or t is bool:
+                continue
+            if t is int:
+                if not -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER:
+                    ok = False
+            elif t is float:
+                if not _float_layout_ok(v):
+                    ok = False
+            elif not _collect_clean(v, clean):
+                ok = False
+    else:
+        return False  # scalars are handled by the caller; other types are not clean
+    if ok:
+        clean.add(id(value))
+    return ok
+
+
 # --- the exact encoder -------------------------------------------------------------------
 
 
@@ -307,8 +351,11 @@ def _encode_floats(values: list[Any] | tuple[Any, ...], out: list[str]) -> bool:
     return True
 
 
-def _encode(value: Any, out: list[str], big_js: bool) -> None:
+def _encode(value: Any, out: list[str], big_js: bool, clean: set[int]) -> None:
     t = type(value)
+    if (t is dict or t is list or t is tuple) and id(value) in clean:
+        out.append(_dumps(value))
+        return
     if t is str:
         out.append(_encode_str(value))
     elif value is None:
@@ -353,7 +400,7 @@ def _encode(value: Any, out: list[str], big_js: bool) -> None:
             out.append(_encode_str(k))
             out.append(":")
             try:
-                _encode(v, out, big_js)
+                _encode(v, out, big_js, clean)
             except _Fail as fail:
                 fail.tokens.append(_token(k))
                 raise
@@ -366,7 +413,7 @@ def _encode(value: Any, out: list[str], big_js: bool) -> None:
             if i:
                 out.append(",")
             try:
-                _encode(v, out, big_js)
+                _encode(v, out, big_js, clean)
             except _Fail as fail:
                 fail.tokens.append(str(i))
                 raise
@@ -462,7 +509,9 @@ def canonicalize(
                 pass
             else:
                 return _to_bytes(text, value)
-        _encode(value, out, large_integers == "javascript")
+        clean: set[int] = set()
+        _collect_clean(value, clean)
+        _encode(value, out, large_integers == "javascript", clean)
     except _Fail as fail:
         fail.tokens.reverse()
         raise CanonicalizationError(fail.message, path=_pointer(fail.tokens)) from None

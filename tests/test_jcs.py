@@ -437,3 +437,17 @@ def test_float_array_with_nan_reports_index() -> None:
     with pytest.raises(CanonicalizationError) as info:
         canonicalize([1.5, 2.5, 3.5, math.nan, 4.5])
     assert info.value.path == "/3"
+
+
+def test_mixed_clean_and_unclean_subtrees() -> None:
+    # Clean subtrees go through the C encoder, the rest through the exact encoder.
+    rfc8785 = pytest.importorskip("rfc8785")
+    shared = {"b": [1, 2.5, "x"], "a": {"z": None, "y": True}}
+    doc: dict[str, Any] = {
+        "records": [dict(shared, n=i) for i in range(50)],
+        "shared": [shared, shared],
+        "odd": {"f": 2.0, "inner": shared, "\U0001f600": {"\ue000": 1e-7}},
+        "tail": [shared, [1e16, {"k": -0.0}]],
+    }
+    assert canonicalize(doc) == rfc8785.dumps(doc)
+    assert b'"f":2,' in canonicalize(doc)
