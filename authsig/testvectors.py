@@ -103,31 +103,102 @@ def _ed25519_seed(label: str) -> bytes:
 
 
 def _spki_b64(key: ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey) -> str:
+    """SPKI DER (canonical: named curve, uncompressed point) of a key on another curve."""
     der = key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return base64.b64encode(der).decode("ascii")
 
 
-def _key_id(key: PublicKey) -> str:
-    """RFC 7638 thumbprint computed here from the point, independently of keys.py."""
-    x, y = key.point[1:33], key.point[33:]
+# Key encodings are written here by hand (DER is canonical), so the files do not depend on how
+# a version of `cryptography` or authsig's own encoders lay out PKCS#8, SEC1, PEM or JWK.
+_OID_EC_PUBLIC_KEY = bytes.fromhex("06072a8648ce3d0201")
+_OID_P256 = bytes.fromhex("06082a8648ce3d030107")
+_OID_SECP256K1 = bytes.fromhex("06052b8104000a")
 
-    def enc(b: bytes) -> str:
-        return base64.urlsafe_b64encode(b).rstrip(b"=").decode("ascii")
 
-    members = f'{{"crv":"P-256","kty":"EC","x":"{enc(x)}","y":"{enc(y)}"}}'
-    return enc(hashlib.sha256(members.encode("ascii")).digest())
+def _tlv(tag: int, content: bytes) -> bytes:
+    n = len(content)
+    if n < 0x80:
+        length = bytes([n])
+    elif n < 0x100:
+        length = bytes([0x81, n])
+    else:
+        length = bytes([0x82]) + n.to_bytes(2, "big")
+    return bytes([tag]) + length + content
+
+
+@dataclass(frozen=True)
+class _Der:
+    """Hand-built encodings of one EC key pair (32-byte field)."""
+
+    d: bytes
+    point: bytes
+    pkcs8: bytes
+    sec1: bytes
+    spki: bytes
+
+    @classmethod
+    def of(cls, key: ec.EllipticCurvePrivateKey, curve_oid: bytes = _OID_P256) -> _Der:
+        numbers = key.private_numbers()
+        d = numbers.private_value.to_bytes(32, "big")
+        pub = numbers.public_numbers
+        point = b"\x04" + pub.x.to_bytes(32, "big") + pub.y.to_bytes(32, "big")
+        bits = _tlv(0x03, b"\x00" + point)
+        algorithm = _tlv(0x30, _OID_EC_PUBLIC_KEY + curve_oid)
+        inner = _tlv(0x30, b"\x02\x01\x01" + _tlv(0x04, d) + _tlv(0xA1, bits))
+        return cls(
+            d=d,
+            point=point,
+            pkcs8=_tlv(0x30, b"\x02\x01\x00" + algorithm + _tlv(0x04, inner)),
+            sec1=_tlv(
+                0x30, b"\x02\x01\x01" + _tlv(0x04, d) + _tlv(0xA0, curve_oid) + _tlv(0xA1, bits)
+            ),
+            spki=_tlv(0x30, algorithm + bits),
+        )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _pem(label: str, der: bytes) -> str:
+    text = _b64(der)
+    lines = [text[i : i + 64] for i in range(0, len(text), 64)]
+    return f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n"
+
+
+def _jwk(point: bytes) -> str:
+    return json.dumps(
+        {"crv": "P-256", "kty": "EC", "x": _b64url(point[1:33]), "y": _b64url(point[33:])},
+        sort_keys=True,
+    )
+
+
+def _key_id(point: bytes) -> str:
+    """RFC 7638 thumbprint of a P-256 point, computed here independently of keys.py."""
+    members = (
+        f'{{"crv":"P-256","kty":"EC","x":"{_b64url(point[1:33])}","y":"{_b64url(point[33:])}"}}'
+    )
+    return _b64url(hashlib.sha256(members.encode("ascii")).digest())
 
 
 def _key_entry(key: PrivateKey) -> dict[str, Any]:
-    d = key.crypto.private_numbers().private_value
+    der = _Der.of(key.crypto)
     return {
-        "private_key": key.to_base64(),
-        "private_scalar_hex": f"{d:064x}",
-        "public_key": key.public_key.to_base64(),
-        "key_id": _key_id(key.public_key),
+        "private_key": _b64(der.pkcs8),
+        "private_scalar_hex": der.d.hex(),
+        "public_key": _b64(der.spki),
+        "key_id": _key_id(der.point),
     }
+
+
+def _public_b64(label: str) -> str:
+    return _b64(_Der.of(_p256(label).crypto).spki)
 
 
 # ------------------------------------------------------------------------------------------
@@ -168,23 +239,15 @@ def _file(kind: str, description: str, cases: list[dict[str, Any]]) -> dict[str,
 
 
 def _keys_cases() -> list[dict[str, Any]]:
-    key = _p256("keys/main")
-    pub = key.public_key
-    spki = pub.to_base64()
-    pkcs8 = key.to_base64()
-    sec1 = key.crypto.private_bytes(
-        serialization.Encoding.DER,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    ok = {"public_key": spki, "key_id": _key_id(pub)}
+    der = _Der.of(_p256("keys/main").crypto)
+    spki = _b64(der.spki)
+    pkcs8 = _b64(der.pkcs8)
+    ok = {"public_key": spki, "key_id": _key_id(der.point)}
     k1 = _secp256k1("keys/secp256k1")
     p384 = ec.derive_private_key(_scalar("keys/p384", _P256_ORDER), ec.SECP384R1())
     ed = ed25519.Ed25519PrivateKey.from_private_bytes(_ed25519_seed("keys/ed25519"))
-    k1_pkcs8 = k1.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    truncated = base64.b64encode(base64.b64decode(spki)[:-5]).decode()
+    k1_pkcs8 = _Der.of(k1, _OID_SECP256K1).pkcs8
+    truncated = _b64(der.spki[:-5])
     return [
         {"name": "public/base64-spki", "kind": "public", "input": spki, "expected": ok},
         {
@@ -194,11 +257,16 @@ def _keys_cases() -> list[dict[str, Any]]:
             "input": spki[:64] + "\n" + spki[64:],
             "expected": ok,
         },
-        {"name": "public/pem", "kind": "public", "input": pub.to_pem(), "expected": ok},
+        {
+            "name": "public/pem",
+            "kind": "public",
+            "input": _pem("PUBLIC KEY", der.spki),
+            "expected": ok,
+        },
         {
             "name": "public/jwk",
             "kind": "public",
-            "input": json.dumps(pub.to_jwk(), sort_keys=True),
+            "input": _jwk(der.point),
             "expected": ok,
         },
         {"name": "private/base64-pkcs8", "kind": "private", "input": pkcs8, "expected": ok},
@@ -212,10 +280,21 @@ def _keys_cases() -> list[dict[str, Any]]:
         {
             "name": "private/base64-sec1",
             "kind": "private",
-            "input": base64.b64encode(sec1).decode(),
+            "input": _b64(der.sec1),
             "expected": ok,
         },
-        {"name": "private/pem", "kind": "private", "input": key.to_pem(), "expected": ok},
+        {
+            "name": "private/pem",
+            "kind": "private",
+            "input": _pem("PRIVATE KEY", der.pkcs8),
+            "expected": ok,
+        },
+        {
+            "name": "private/pem-sec1",
+            "kind": "private",
+            "input": _pem("EC PRIVATE KEY", der.sec1),
+            "expected": ok,
+        },
         {
             "name": "public/wrong-curve-secp256k1",
             "kind": "public",
@@ -231,7 +310,7 @@ def _keys_cases() -> list[dict[str, Any]]:
         {
             "name": "private/wrong-curve-secp256k1",
             "kind": "private",
-            "input": base64.b64encode(k1_pkcs8).decode(),
+            "input": _b64(k1_pkcs8),
             "expected": {"error": "wrong_curve"},
         },
         {
@@ -723,8 +802,7 @@ def _quorum(
         "display_name": f"vectors {qid}",
         "authorization_threshold": threshold,
         "authorization_keys": [
-            {"public_key": _p256(label).public_key.to_base64(), "display_name": label}
-            for label in labels
+            {"public_key": _public_b64(label), "display_name": label} for label in labels
         ],
         "user_ids": users or None,
     }
@@ -741,7 +819,7 @@ _USER_KEYS: dict[str, list[str]] = {
 
 
 def _user_keys(users: list[str]) -> dict[str, list[str]]:
-    return {u: [_p256(label).public_key.to_base64() for label in _USER_KEYS[u]] for u in users}
+    return {u: [_public_b64(label) for label in _USER_KEYS[u]] for u in users}
 
 
 @dataclass
