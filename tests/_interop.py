@@ -37,11 +37,13 @@ class SdkDriver:
 
     argv: tuple[str, ...]
     name: str
+    version: str
 
     def run(self, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Run ``cases`` in one process; returns one result per case, in order."""
         out = run_json(list(self.argv), {"cases": cases})
         assert isinstance(out, dict), out
+        assert out["sdk_version"] == self.version, f"{self.name}: got {out['sdk_version']}"
         results = out["results"]
         assert isinstance(results, list)
         assert len(results) == len(cases)
@@ -69,7 +71,9 @@ def node_driver() -> SdkDriver:
     node = shutil.which("node")
     if node is None:
         pytest.skip("node not installed")
-    return SdkDriver((node, str(NODE_SCRIPT), str(folder)), f"node {NODE_SDK}")
+    return SdkDriver(
+        (node, str(NODE_SCRIPT), str(folder)), f"node {NODE_SDK}", NODE_SDK.rsplit("@", 1)[1]
+    )
 
 
 def python_driver() -> SdkDriver:
@@ -78,7 +82,9 @@ def python_driver() -> SdkDriver:
         python = python_env("privy-python", [PYTHON_SDK])
     except EnvUnavailable as exc:
         pytest.skip(f"Python SDK unavailable: {exc}")
-    return SdkDriver((str(python), str(PYTHON_SCRIPT)), f"python {PYTHON_SDK}")
+    return SdkDriver(
+        (str(python), str(PYTHON_SCRIPT)), f"python {PYTHON_SDK}", PYTHON_SDK.split("==")[1]
+    )
 
 
 __all__ = ["NODE_SDK", "PYTHON_SDK", "SdkDriver", "b64", "node_driver", "python_driver", "unb64"]

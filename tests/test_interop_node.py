@@ -205,7 +205,6 @@ class Run:
     key_results: list[dict[str, Any]]
     prefixed: dict[str, Any]
     lone_surrogate: dict[str, Any]
-    sdk_version: str = ""
 
 
 @pytest.fixture(scope="module")

@@ -118,7 +118,6 @@ class Run:
     keys: list[PrivateKey]
     cases: dict[str, Case]
     prepared: list[dict[str, Any]]
-    sdk_version: str
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +168,6 @@ def run() -> Run:
         keys=keys,
         cases={c.name: c for c in cases},
         prepared=results[len(cases) :],
-        sdk_version="privy-client",
     )
 
 
