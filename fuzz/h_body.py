@@ -1,0 +1,106 @@
+"""Harness ``body``: raw JSON request bodies through ``parse_body`` and the signing payload.
+
+A fixed request is signed once with body ``BASE``. Each fuzz case is a raw body sent with
+those signature headers. Invariants: only AuthSigError subclasses escape; a body that parses
+appears unchanged as ``body`` in the signing payload (empty object/array as ``""``); the
+verifier approves the fuzzed body exactly when its signing payload equals the signed one (a
+body with a different meaning is never accepted: no forgery through JSON quirks).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from authsig.errors import AuthSigError
+from authsig.keys import PrivateKey
+from authsig.payload import parse_body, signing_payload
+from authsig.quorum import KeyQuorum
+from authsig.signing import sign_request
+from authsig.verifier import verify_request
+from fuzz import InvariantBroken
+from fuzz._data import Reader
+
+NOW_MS = 1_760_000_000_000
+URL = "https://api.privy.io/v1/wallets/w1/rpc"
+BASE = b'{"method":"eth_signTransaction","params":{"transaction":{"to":"0xab","value":1}}}'
+
+
+def _key() -> PrivateKey:
+    """A fixed test key (scalar 7): this harness tests the verifier, not key secrecy."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return PrivateKey(ec.derive_private_key(7, ec.SECP256R1()))
+
+
+KEY = _key()
+QUORUM = KeyQuorum(public_keys=(KEY.public_key,), authorization_threshold=1)
+HEADERS = sign_request(
+    method="POST",
+    url=URL,
+    body=BASE,
+    app_id="app-fuzz",
+    keys=KEY,
+    expires_in=timedelta(minutes=10),
+    now_ms=NOW_MS,
+    deterministic=True,
+)
+SIGNED = signing_payload(method="POST", url=URL, body=BASE, headers=HEADERS)
+
+
+def _check(condition: bool, what: str) -> None:
+    if not condition:
+        raise InvariantBroken(what)
+
+
+def test_one_input(data: bytes) -> None:
+    """One fuzz case (see the module docstring for the invariants)."""
+    r = Reader(data)
+    as_text = r.byte() & 1
+    raw = r.rest()
+    body: bytes | str = raw.decode("utf-8", "surrogatepass") if as_text and _utf8(raw) else raw
+    try:
+        value = parse_body(body)
+    except AuthSigError:
+        value = _REFUSED
+    if value is not _REFUSED:
+        try:
+            payload = signing_payload(method="POST", url=URL, body=body, headers=HEADERS)
+        except AuthSigError:
+            payload = None
+        if payload is not None:
+            shown = json.loads(payload)["body"]
+            expected = "" if value in ({}, []) else value
+            _check(shown == expected or _nan_free_equal(shown, expected), "body changed")
+    else:
+        payload = None
+    decision = verify_request(
+        method="POST", url=URL, body=body, headers=HEADERS, quorum=QUORUM, now_ms=NOW_MS
+    )
+    if decision.approved:
+        _check(payload == SIGNED, "approved a body whose payload differs from the signed one")
+    elif payload == SIGNED:
+        raise InvariantBroken(f"refused a body with the signed payload: {decision.reason}")
+
+
+class _Refused:
+    pass
+
+
+_REFUSED = _Refused()
+
+
+def _utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _nan_free_equal(a: object, b: object) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+SEEDS = [b"\x00" + BASE, b"\x01" + BASE, b"\x00 {} ", b"\x00[]", b'\x00{"a":[1,2,{"b":null}]}']
+"""Starting corpus: the signed body itself (approved), and a few other bodies."""
