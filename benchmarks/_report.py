@@ -22,6 +22,7 @@ _PACKAGES = [
     "cryptography",
     "rfc8785",
     "canonicaljson",
+    "gmpy2",
     "starlette",
     "uvicorn",
     "httpx",
