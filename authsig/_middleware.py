@@ -420,7 +420,7 @@ class Gate:
         public_base_url: str | None = None,
         trusted_proxies: Iterable[str] = (),
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-        replay_store: ReplayStore | None = None,
+        replay_store: ReplayStore | Literal["memory"] | None = "memory",
         user_keys: Any = None,
         allow_foreign_signatures: bool = False,
         require_expiry: bool | None = None,
@@ -449,7 +449,16 @@ class Gate:
         self.public_base_url = public_base_url
         self.trusted = parse_trusted_proxies(trusted_proxies)
         self.max_body_bytes = max_body_bytes
-        self.replay_store = replay_store
+        if replay_store == "memory":
+            from authsig.replay import MemoryReplayStore
+
+            replay_store = MemoryReplayStore()
+        elif isinstance(replay_store, str):
+            raise AuthSigError(
+                'replay_store must be a ReplayStore, "memory" (the default) or None',
+                code="invalid_argument",
+            )
+        self.replay_store: ReplayStore | None = replay_store
         self.require_expiry = (
             (replay_store is not None) if require_expiry is None else require_expiry
         )

@@ -74,7 +74,10 @@ class AuthSigMiddleware:
       headers are believed (ignored from anyone else, and when ``public_base_url`` is set).
     - ``max_body_bytes``: body limit of signed routes (413 ``body_too_large`` beyond it).
     - ``replay_store``: a :class:`~authsig.replay.ReplayStore`; approved requests are recorded
-      until their expiry and copies refused (409 ``replayed``). With a store, ``require_expiry``
+      until their expiry and copies refused (409 ``replayed``). The default ``"memory"`` is a
+      :class:`~authsig.replay.MemoryReplayStore` of this process (use a
+      :class:`~authsig.replay.RedisReplayStore` when several processes serve the app);
+      ``None`` turns replay protection off, explicitly. With a store, ``require_expiry``
       defaults to True; a request without expiry (when allowed) is remembered for
       ``max_lifetime``.
     - ``user_keys``, ``allow_foreign_signatures``, ``require_expiry``, ``max_lifetime``,
@@ -98,7 +101,7 @@ class AuthSigMiddleware:
         public_base_url: str | None = None,
         trusted_proxies: Iterable[str] = (),
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-        replay_store: ReplayStore | None = None,
+        replay_store: ReplayStore | Literal["memory"] | None = "memory",
         user_keys: Any = None,
         allow_foreign_signatures: bool = False,
         require_expiry: bool | None = None,

@@ -79,7 +79,7 @@ class AuthSigWSGIMiddleware:
         public_base_url: str | None = None,
         trusted_proxies: Iterable[str] = (),
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-        replay_store: ReplayStore | None = None,
+        replay_store: ReplayStore | Literal["memory"] | None = "memory",
         user_keys: Any = None,
         allow_foreign_signatures: bool = False,
         require_expiry: bool | None = None,

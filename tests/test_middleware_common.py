@@ -25,6 +25,7 @@ from authsig.errors import AuthSigError
 from authsig.expiry import current_time_ms
 from authsig.keys import generate_private_key
 from authsig.quorum import KeyQuorum
+from authsig.replay import MemoryReplayStore
 from authsig.signing import sign_request
 
 TRUSTED = parse_trusted_proxies(["10.0.0.0/8", "::1"])
@@ -220,8 +221,15 @@ def test_gate_requires_expiry_with_a_store_unless_told_otherwise() -> None:
     refused = strict.check(_info(url, headers), b"{}", quorum).problem
     assert refused is not None
     assert refused.reason == "expiry_required"
-    # Without a store, no expiry is needed.
-    assert Gate(quorum=quorum).check(_info(url, headers), b"{}", quorum).problem is None
+    # The default store (an in-process memory store) is strict too.
+    default = Gate(quorum=quorum)
+    assert isinstance(default.replay_store, MemoryReplayStore)
+    refused = default.check(_info(url, headers), b"{}", quorum).problem
+    assert refused is not None
+    assert refused.reason == "expiry_required"
+    # Without a store (replay protection explicitly off), no expiry is needed.
+    no_store = Gate(quorum=quorum, replay_store=None)
+    assert no_store.check(_info(url, headers), b"{}", quorum).problem is None
     # Explicitly allowed: remembered for max_lifetime.
     store = RecordingStore()
     lenient = Gate(
@@ -428,3 +436,24 @@ def test_asgi_user_keys_pass_through_and_failure_is_503() -> None:
     asyncio.run(failing(_scope(headers), _receiver(messages), send))
     assert send.status == 503
     assert send.json()["reason"] == "user_resolution_failed"
+
+
+def test_default_replay_store_refuses_a_replay_and_none_turns_it_off() -> None:
+    key = generate_private_key()
+    quorum = KeyQuorum(public_keys=(key.public_key,))
+    url = "https://api.example.com/x"
+    headers = sign_request(method="POST", url=url, body=b"{}", app_id="a", keys=key)
+    default = Gate(quorum=quorum)
+    assert default.check(_info(url, headers), b"{}", quorum).problem is None
+    again = default.check(_info(url, headers), b"{}", quorum).problem
+    assert again is not None
+    assert (again.status, again.reason) == (409, "replayed")
+    off = Gate(quorum=quorum, replay_store=None)
+    assert off.check(_info(url, headers), b"{}", quorum).problem is None
+    assert off.check(_info(url, headers), b"{}", quorum).problem is None
+
+
+def test_replay_store_must_be_a_store_memory_or_none() -> None:
+    key = generate_private_key()
+    with pytest.raises(AuthSigError, match="replay_store"):
+        Gate(quorum=KeyQuorum(public_keys=(key.public_key,)), replay_store="redis")  # type: ignore[arg-type]
