@@ -77,14 +77,22 @@ def run_benchmarks(
     return sections
 
 
-def write_outputs(sections: list[Section], config: BenchConfig, out_dir: Path) -> list[Path]:
-    """Write README.md (table, machine, versions) and the P3 plot into ``out_dir``."""
+def write_outputs(
+    sections: list[Section],
+    config: BenchConfig,
+    out_dir: Path,
+    extra_info: dict[str, str] | None = None,
+) -> list[Path]:
+    """Write README.md (table, machine, versions) and the P3 plot into ``out_dir``.
+
+    ``extra_info`` rows join the machine table (e.g. the load average during the run).
+    """
     from benchmarks._report import machine_info, render_markdown, write_plot
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     plot_name: str | None = None
-    versions: dict[str, str] = {}
+    versions: dict[str, str] = dict(extra_info or {})
     for section in sections:
         versions.update(section.data.get("versions", {}))
         if section.bench == "P3" and section.unavailable is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -28,13 +29,16 @@ def main(argv: list[str] | None = None) -> int:
 
     config = BenchConfig.quick() if args.quick else BenchConfig.full()
     only = args.only.split(",") if args.only else None
+    load_before = os.getloadavg()[0]
     sections = run_benchmarks(config, only)
+    load_after = os.getloadavg()[0]
+    extra = {"load average (1 min) at start / end": f"{load_before:.2f} / {load_after:.2f}"}
     print(render_text(sections))
     if not args.no_write:
         out = args.out
         if out is None:
             out = HERE if (only is None and not args.quick) else HERE / "out"
-        for path in write_outputs(sections, config, out):
+        for path in write_outputs(sections, config, out, extra):
             print(f"wrote {path}", file=sys.stderr)
     return 0
 
