@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check authsig tests benchmarks
+	$(BIN)/ruff check authsig tests benchmarks fuzz
 	$(BIN)/ruff format --check authsig
 	$(BIN)/mypy --strict
 
