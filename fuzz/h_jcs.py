@@ -4,7 +4,7 @@ Two input shapes: JSON text parsed by the standard library, and values built dir
 the fuzz bytes (doubles from raw bits, big integers, strings with lone surrogates, nesting).
 Invariants: only AuthSigError subclasses escape; when both succeed, our bytes equal the
 ``rfc8785`` package's; our output is a fixed point (canonicalizing its parse gives it back);
-when we refuse, the package refuses too (or the value is outside I-JSON: |int| > 2**53).
+we refuse exactly the values outside I-JSON (|int| >= 2**53, non-finite, lone surrogates).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _ijson(value: Any) -> bool:
     if isinstance(value, bool) or value is None:
         return True
     if isinstance(value, int):
-        return abs(value) <= _SAFE
+        return abs(value) < _SAFE  # RFC 7493: integers within +-(2**53 - 1)
     if isinstance(value, float):
         return math.isfinite(value)
     if isinstance(value, str):
