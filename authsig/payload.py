@@ -15,9 +15,15 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
+from json.encoder import encode_basestring as _encode_str
 from typing import Any, Literal, NoReturn
 
-from authsig.errors import InvalidBodyError, MissingHeaderError, PayloadError
+from authsig.errors import (
+    CanonicalizationError,
+    InvalidBodyError,
+    MissingHeaderError,
+    PayloadError,
+)
 from authsig.jcs import canonicalize
 
 __all__ = [
@@ -63,6 +69,30 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+# Built once: ``json.loads`` with keyword arguments builds a new decoder on every call.
+_DECODER = json.JSONDecoder(
+    parse_constant=_refuse_constant,
+    parse_float=_finite_float,
+    object_pairs_hook=_unique_object,
+)
+_scan_once: Any = _DECODER.scan_once  # type: ignore[attr-defined]
+
+
+def _parse_fast(text: str) -> tuple[bool, Any]:
+    """``(True, value)`` when ``text`` is one JSON value without surrounding whitespace that
+    parses cleanly; ``(False, None)`` otherwise (the caller then takes the general path, which
+    gives the same value or the precise error)."""
+    if not text or text[0] in _JSON_WHITESPACE or text[-1] in _JSON_WHITESPACE:
+        return False, None
+    try:
+        value, end = _scan_once(text, 0)
+    except (StopIteration, ValueError, RecursionError, InvalidBodyError):
+        return False, None
+    if end != len(text):
+        return False, None
+    return True, value
+
+
 def parse_body(body: bytes | bytearray | memoryview | str | None) -> Any:
     """Parse a raw request body (JSON text) into a value.
 
@@ -82,15 +112,13 @@ def parse_body(body: bytes | bytearray | memoryview | str | None) -> Any:
         text = body
     else:
         raise InvalidBodyError(f"raw request body must be bytes or str, not {type(body).__name__}")
+    ok, value = _parse_fast(text)
+    if ok:
+        return value
     if not text.strip(_JSON_WHITESPACE):
         return None
     try:
-        return json.loads(
-            text,
-            parse_constant=_refuse_constant,
-            parse_float=_finite_float,
-            object_pairs_hook=_unique_object,
-        )
+        return _DECODER.decode(text)
     except RecursionError:
         raise InvalidBodyError("request body is nested too deeply") from None
     except ValueError as exc:
@@ -177,4 +205,45 @@ def signing_payload(
     :class:`~authsig.errors.CanonicalizationError`.
     """
     obj = payload_object(method=method, url=url, body=body, headers=headers, empty_body=empty_body)
+    if profile == "rfc8785":
+        fast = _canonical_payload_fast(obj)
+        if fast is not None:
+            return fast
     return canonicalize(obj, profile=profile)
+
+
+def _canonical_payload_fast(obj: dict[str, Any]) -> bytes | None:
+    """RFC 8785 bytes of a payload object built by :func:`payload_object`, assembled from its
+    parts: the members of the outer object and of ``headers`` are known plain strings in a known
+    order, so only the body needs the general canonicalizer. Returns None when anything is
+    unusual (the caller then canonicalizes the whole object, which gives the same bytes or the
+    precise error with its path)."""
+    method = obj["method"]
+    url = obj["url"]
+    headers = obj["headers"]
+    if type(method) is not str or type(url) is not str:
+        return None
+    parts = [',"headers":{']
+    first = True
+    for name in PARTICIPATING_HEADERS:  # already in sorted order
+        value = headers.get(name)
+        if value is None:
+            continue
+        if type(value) is not str:
+            return None
+        if not first:
+            parts.append(",")
+        first = False
+        parts.append(f'"{name}":')
+        parts.append(_encode_str(value))
+    parts.append('},"method":')
+    parts.append(_encode_str(method))
+    parts.append(',"url":')
+    parts.append(_encode_str(url))
+    parts.append(f',"version":{PAYLOAD_VERSION}}}')
+    try:
+        body = canonicalize(obj["body"])
+        rest = "".join(parts).encode("utf-8")
+    except (CanonicalizationError, UnicodeEncodeError):
+        return None
+    return b'{"body":' + body + rest
