@@ -32,7 +32,6 @@ verification of that signature with that key.
 from __future__ import annotations
 
 import hashlib
-from binascii import a2b_base64
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -60,7 +59,7 @@ from authsig.headers import (
     MAX_HEADER_LENGTH,
     MAX_SIGNATURES,
     SIGNATURE_HEADER,
-    parse_signature_header,
+    _parse_with_der,
 )
 from authsig.keys import PublicKey
 from authsig.payload import signing_payload
@@ -222,6 +221,65 @@ class Decision:
         }
 
 
+_new = object.__new__
+_NO_MATCH_DETAIL = "verifies with no member key (changed request or a signer outside the quorum)"
+
+
+def _member(kind: MemberKind, id: str, display_name: str | None, quorum_id: str | None) -> Member:
+    """``Member(...)`` without the frozen dataclass ``__init__`` (hot path)."""
+    o = _new(Member)
+    d = o.__dict__
+    d["kind"] = kind
+    d["id"] = id
+    d["display_name"] = display_name
+    d["quorum_id"] = quorum_id
+    return o
+
+
+def _outcome(
+    index: int,
+    status: SignatureStatus,
+    key_id: str | None,
+    members: tuple[Member, ...],
+    duplicate_of: int | None,
+    detail: str,
+) -> SignatureOutcome:
+    """``SignatureOutcome(...)`` without the frozen dataclass ``__init__`` (hot path)."""
+    o = _new(SignatureOutcome)
+    d = o.__dict__
+    d["index"] = index
+    d["status"] = status
+    d["key_id"] = key_id
+    d["members"] = members
+    d["duplicate_of"] = duplicate_of
+    d["detail"] = detail
+    return o
+
+
+def _decision(
+    approved: bool,
+    reason: str,
+    message: str,
+    http_status: int,
+    approved_members: tuple[Member, ...],
+    missing: int,
+    threshold: int,
+    signatures: tuple[SignatureOutcome, ...],
+) -> Decision:
+    """``Decision(...)`` without the frozen dataclass ``__init__`` (hot path)."""
+    o = _new(Decision)
+    d = o.__dict__
+    d["approved"] = approved
+    d["reason"] = reason
+    d["message"] = message
+    d["http_status"] = http_status
+    d["approved_members"] = approved_members
+    d["missing"] = missing
+    d["threshold"] = threshold
+    d["signatures"] = signatures
+    return o
+
+
 def _refuse(reason: str, message: str, *, threshold: int = 0, missing: int = 0) -> Decision:
     return Decision(
         approved=False,
@@ -343,7 +401,7 @@ def _prepare(
             missing=t,
         )
     try:
-        entries = parse_signature_header(
+        entries, raws = _parse_with_der(
             sig_value, max_signatures=max_signatures, max_length=max_header_length
         )
         payload = signing_payload(
@@ -369,17 +427,17 @@ def _prepare(
         return _from_error(exc, quorum)
     ders: list[bytes] = []
     scalars: list[tuple[int, int]] = []
-    for i, entry in enumerate(entries):
-        # The header parser has checked canonical base64; cryptography's strict DER parser
-        # checks the structure, and the range check completes what decode_signature does.
-        der = a2b_base64(entry)
+    for i, der in enumerate(raws):
+        # The header parser has checked canonical base64 (and decoded it); cryptography's strict
+        # DER parser checks the structure, and the range check completes what decode_signature
+        # does.
         try:
             if len(der) > _MAX_DER_LEN:
                 raise ValueError
             r, s = decode_dss_signature(der)
         except ValueError:
             try:
-                decode_signature(entry)  # for its precise message
+                decode_signature(entries[i])  # for its precise message
             except SignatureFormatError as exc:
                 return _from_error(exc, quorum, f"signature #{i + 1} is malformed: ")
             raise  # pragma: no cover - both parsers refuse the same inputs
@@ -481,7 +539,7 @@ def _decide(
 
     # Count members: work proportional to the matched keys, not to the quorum size.
     nested = quorum.key_quorums
-    names = [_quorum_name(q, i) for i, q in enumerate(nested)]
+    names = [_quorum_name(q, i) for i, q in enumerate(nested)] if nested else []
     positions = quorum.key_positions
     key_members: dict[PublicKey, list[Member]] = {}
     approved: list[Member] = []
@@ -491,7 +549,7 @@ def _decide(
     for k in matched_keys_in_order:
         for qi, ki in positions.get(k, ()):
             if qi < 0:
-                m = Member("key", k.key_id, quorum.key_display_names[ki], None)
+                m = _member("key", k.key_id, quorum.key_display_names[ki], None)
                 approved.append(m)
                 total += 1
             else:
@@ -521,23 +579,23 @@ def _decide(
             total += 1
 
     outcomes: list[SignatureOutcome] = []
+    foreign: list[int] = []
     for i, (status, key, dup) in enumerate(per_sig):
         if status == "no_match":
-            detail = "verifies with no member key (changed request or a signer outside the quorum)"
-            outcomes.append(SignatureOutcome(i, status, detail=detail))
+            outcomes.append(_outcome(i, status, None, (), None, _NO_MATCH_DETAIL))
+            foreign.append(i)
             continue
         members = tuple(key_members.get(key, ())) if key is not None else ()
         kid = key.key_id if key is not None else None
         if status == "duplicate":
             detail = f"repeats signature #{(dup or 0) + 1} (same r, s or n - s); counted once"
         else:
-            detail = f"made by key {kid}"
-        outcomes.append(SignatureOutcome(i, status, kid, members, dup, detail))
+            detail = "made by key " + str(kid)
+        outcomes.append(_outcome(i, status, kid, members, dup, detail))
 
     threshold = quorum.threshold
     missing = max(0, threshold - total)
-    all_members = tuple(approved) + tuple(nested_approved)
-    foreign = [o.index for o in outcomes if o.status == "no_match"]
+    all_members = tuple(approved + nested_approved) if nested_approved else tuple(approved)
     if foreign and not prep.allow_foreign:
         which = ", ".join(f"#{i + 1}" for i in foreign)
         hint = ""
@@ -549,7 +607,7 @@ def _decide(
             "non-member: run authsig.explain.explain(...) with the same arguments to find "
             "what differs."
         )
-        return Decision(
+        return _decision(
             False,
             "invalid_signature",
             message,
@@ -564,13 +622,13 @@ def _decide(
             f"Approved: {total} of the {threshold} required member approval(s) of "
             f"{quorum.label} are present."
         )
-        return Decision(True, "approved", message, 200, all_members, 0, threshold, tuple(outcomes))
+        return _decision(True, "approved", message, 200, all_members, 0, threshold, tuple(outcomes))
     ignored = f" ({len(foreign)} foreign signature(s) ignored)" if foreign else ""
     message = (
         f"Refused: {total} of the {threshold} required member approval(s) of {quorum.label} "
         f"are present{ignored}; {missing} more member(s) must sign this exact request."
     )
-    return Decision(
+    return _decision(
         False,
         "threshold_not_met",
         message,

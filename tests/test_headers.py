@@ -155,3 +155,49 @@ def test_property_parse_never_raises_untyped(text: str) -> None:
         return
     assert result
     assert format_signature_header(result) == ",".join(result)
+
+
+def test_parse_with_der_agrees_with_parse_signature_header() -> None:
+    """The verifier's fast split gives the same entries (and their bytes) or the same error."""
+    import base64 as b64
+
+    from authsig.errors import SignatureHeaderError
+    from authsig.headers import _parse_with_der, parse_signature_header
+
+    a = b64.b64encode(b"\x30\x06\x02\x01\x01\x02\x01\x01").decode()
+    b = b64.b64encode(bytes(range(70))).decode()
+    values = [
+        a,
+        f"{a},{b}",
+        f" {a} ,\t{b}",
+        f"{a},{a}",
+        f"{a},",
+        f",{a}",
+        "",
+        " ",
+        f"{a},,{b}",
+        a[:-1] + "=",
+        a.rstrip("="),
+        a + "\n",
+        "é" + a,
+        "QQ==",
+        "QR==",
+        "****",
+        f"{a} {b}",
+        ",".join([a] * 65),
+    ]
+    for value in values:
+        for limits in ({}, {"max_signatures": 1}, {"max_length": 10}):
+            error: SignatureHeaderError | None = None
+            try:
+                expected = parse_signature_header(value, **limits)
+            except SignatureHeaderError as exc:
+                error = exc
+            if error is not None:
+                with pytest.raises(type(error)) as info:
+                    _parse_with_der(value, **limits)
+                assert str(info.value) == str(error)
+                continue
+            entries, raws = _parse_with_der(value, **limits)
+            assert entries == expected
+            assert raws == [b64.b64decode(e, validate=True) for e in expected]
