@@ -150,6 +150,8 @@ def render_markdown(
         "  2-core machine the client competes with the servers for CPU, so requests/s and",
         "  latencies move with the machine's load. It also calls the three ASGI apps",
         "  directly in-process (CPU time, interleaved rounds): the server-side cost alone.",
+        "- Behaviour under heavy concurrency (thousands of connections, replay races, memory)",
+        "  is covered by the load test, not here: see `docs/load-results.md`.",
         "- No test asserts on these numbers; `tests/test_benchmarks_smoke.py` only proves",
         "  that every benchmark runs and yields well-formed rows.",
         "",
