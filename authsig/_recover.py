@@ -18,8 +18,10 @@ The scalar multiplications run inside OpenSSL through ``cryptography``'s primiti
 - ``Q = +-A + B``: one affine point addition in Python integers (one modular inversion shared by
   both signs).
 
-The modular inverses and the square root use ``gmpy2`` when it is installed (about 50 us less
-per signature); without it, Python's ``pow`` and OpenSSL's point decompression do the same work.
+The modular inverses and the square roots use ``gmpy2`` when it is installed (about 50 us less
+per signature): ``R`` is then loaded as an uncompressed point after a gmpy2 square root, which is
+cheaper than OpenSSL's decompression. Without it, Python's ``pow`` and OpenSSL's point
+decompression do the same work.
 
 Degenerate inputs (``A = +-B``) return ``None`` so that the caller falls back to trying keys
 directly; they never happen for honest signatures.
@@ -73,8 +75,17 @@ def _decompress_openssl(x: int) -> tuple[int, int] | None:
     return numbers.x, numbers.y
 
 
+def _lift_x_openssl(x: int) -> ec.EllipticCurvePublicKey | None:
+    """The curve point with x coordinate ``x`` (either y) as a key, or None (OpenSSL)."""
+    try:
+        return _from_encoded_point(_CURVE, b"\x02" + x.to_bytes(32, "big"))
+    except ValueError:
+        return None
+
+
 _invert: Callable[[int, int], int]
 _decompress: Callable[[int], tuple[int, int] | None]
+_lift_x: Callable[[int], ec.EllipticCurvePublicKey | None]
 
 if _gmpy2 is not None:
     _gmpy_invert = _gmpy2.invert
@@ -94,11 +105,23 @@ if _gmpy2 is not None:
             return None
         return x, y
 
+    def _gmpy_lift_x(x: int) -> ec.EllipticCurvePublicKey | None:
+        """The curve point with x coordinate ``x`` as a key, or None: the square root with
+        gmpy2, then an uncompressed point (OpenSSL's own decompression is slower)."""
+        point = _gmpy_decompress(x)
+        if point is None:
+            return None
+        return _from_encoded_point(
+            _CURVE, b"\x04" + x.to_bytes(32, "big") + point[1].to_bytes(32, "big")
+        )
+
     _invert = _gmpy_inv
     _decompress = _gmpy_decompress
+    _lift_x = _gmpy_lift_x
 else:  # pragma: no cover - depends on the environment
     _invert = _py_invert
     _decompress = _decompress_openssl
+    _lift_x = _lift_x_openssl
 
 
 def recover_points(z: int, r: int, s: int) -> list[bytes] | None:
@@ -123,9 +146,8 @@ def recover_points(z: int, r: int, s: int) -> list[bytes] | None:
     out: list[bytes] = []
     xs = (r, r + n) if r + n < p else (r,)
     for x in xs:
-        try:
-            r_key = _from_encoded_point(_CURVE, b"\x02" + x.to_bytes(32, "big"))
-        except ValueError:
+        r_key = _lift_x(x)
+        if r_key is None:
             continue
         xa = int.from_bytes(scalar.exchange(_ECDH, r_key), "big")
         a_point = _decompress(xa)

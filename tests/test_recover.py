@@ -84,3 +84,32 @@ def test_zero_digest_component() -> None:
     points = recover_points(P256_N, r, s)
     assert points is not None
     assert key.public_key.point in points
+
+
+def test_without_gmpy2_every_step_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With all the gmpy2 helpers replaced by the plain fallbacks (as on a machine without the
+    ``fast`` extra), recovery finds the same candidates, for both signature twins."""
+    monkeypatch.setattr(_recover, "_invert", _recover._py_invert)
+    monkeypatch.setattr(_recover, "_decompress", _recover._decompress_openssl)
+    monkeypatch.setattr(_recover, "_lift_x", _recover._lift_x_openssl)
+    for i in range(10):
+        key = generate_private_key()
+        z, r, s = _rs(f"no gmpy2 {i}".encode(), key)
+        for s_value in (s, P256_N - s):
+            points = recover_points(z, r, s_value)
+            assert points is not None
+            assert key.public_key.point in points
+    r = 1
+    while _recover._lift_x_openssl(r) is not None:
+        r += 1
+    assert recover_points(12345, r, 777) == []
+
+
+def test_lift_x_helpers_agree() -> None:
+    """Both ways of turning an x coordinate into a key give a point with that x (or none)."""
+    for x in range(1, 40):
+        a = _recover._lift_x(x)
+        b = _recover._lift_x_openssl(x)
+        assert (a is None) == (b is None)
+        if a is not None and b is not None:
+            assert a.public_numbers().x == b.public_numbers().x == x
