@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -80,8 +81,24 @@ def keys() -> list[PrivateKey]:
     return [generate_private_key() for _ in range(3)]
 
 
+def _raise_fd_limit() -> int:
+    """Raise this process's open-file limit (inherited by the server) as far as allowed."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 16384 if hard == resource.RLIM_INFINITY else min(hard, 16384)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        soft = wanted
+    return 1 << 20 if soft == resource.RLIM_INFINITY else soft
+
+
 @pytest.fixture(scope="module")
-def server(keys: list[PrivateKey]) -> Iterator[str]:
+def in_flight() -> int:
+    """How many requests may be in flight at once (one socket each, per process)."""
+    return max(64, _raise_fd_limit() - 256)
+
+
+@pytest.fixture(scope="module")
+def server(keys: list[PrivateKey], in_flight: int) -> Iterator[str]:
     env = {
         "AUTHSIG_TEST_KEYS": ",".join(k.public_key.to_base64() for k in keys),
         "AUTHSIG_TEST_THRESHOLD": "2",
@@ -116,13 +133,16 @@ def _sign_batch(keys: list[PrivateKey], round_no: int, count: int) -> list[Signe
     return batch
 
 
-async def _post(client: httpx.AsyncClient, base_url: str, req: Signed) -> tuple[int, Any]:
-    response = await client.post(base_url + req.path, content=req.body, headers=req.headers)
+async def _post(
+    client: httpx.AsyncClient, base_url: str, req: Signed, gate: asyncio.Semaphore
+) -> tuple[int, Any]:
+    async with gate:
+        response = await client.post(base_url + req.path, content=req.body, headers=req.headers)
     return response.status_code, response.json()
 
 
 async def _round(
-    base_url: str, fresh: list[Signed], replays: list[Signed]
+    base_url: str, fresh: list[Signed], replays: list[Signed], in_flight: int
 ) -> tuple[RoundResult, int]:
     jobs = (
         [("fresh", i, r) for i, r in enumerate(fresh)]
@@ -138,10 +158,14 @@ async def _round(
             await stack.enter_async_context(httpx.AsyncClient(timeout=timeout, limits=limits))
             for _ in range(-(-len(jobs) // PER_CLIENT))
         ]
+        gate = asyncio.Semaphore(in_flight)  # only below ~2 400 open files per process
         start = time.monotonic()
         outcomes = await asyncio.wait_for(
             asyncio.gather(
-                *(_post(clients[n % len(clients)], base_url, r) for n, (_, _, r) in enumerate(jobs))
+                *(
+                    _post(clients[n % len(clients)], base_url, r, gate)
+                    for n, (_, _, r) in enumerate(jobs)
+                )
             ),
             ROUND_DEADLINE_S,
         )
@@ -174,14 +198,14 @@ async def _round(
 
 
 def test_concurrent_signed_requests_replays_and_flat_memory(
-    server: str, keys: list[PrivateKey]
+    server: str, keys: list[PrivateKey], in_flight: int
 ) -> None:
     results: list[RoundResult] = []
     previous: list[Signed] = []
     cpu_before = 0.0
     for round_no in range(ROUNDS):
         fresh = _sign_batch(keys, round_no, FRESH)
-        result, pid = asyncio.run(_round(server, fresh, previous))
+        result, pid = asyncio.run(_round(server, fresh, previous, in_flight))
         result.rss_kib = _rss_kib(pid)
         cpu_now = _cpu_seconds(pid)
         result.server_cpu_s = cpu_now - cpu_before if round_no else 0.0
@@ -208,6 +232,7 @@ def test_concurrent_signed_requests_replays_and_flat_memory(
         "server_cpu_seconds": [round(r.server_cpu_s, 2) for r in results],
         "rss_growth_after_warmup_kib": growth,
         "cpus": os.cpu_count(),
+        "max_in_flight": in_flight,
     }
     out = ROOT / ".cache" / "load"
     out.mkdir(parents=True, exist_ok=True)
