@@ -49,6 +49,10 @@ def _to_ms(delta: timedelta) -> int:
     return delta // _MS
 
 
+_DEFAULT_SKEW_MS = _to_ms(DEFAULT_CLOCK_SKEW)
+_DEFAULT_LIFETIME_MS = _to_ms(DEFAULT_MAX_LIFETIME)
+
+
 def _human(ms: int) -> str:
     """``123456`` -> ``"123456 ms (2 min 3.456 s)"``."""
     seconds, millis = divmod(abs(ms), 1000)
@@ -93,7 +97,14 @@ def check_expiry(
     """
     if not isinstance(value, str):
         raise ExpiryFormatError("expiry must be text of decimal milliseconds")
-    if not _DIGITS.fullmatch(value):
+    # Fast form of the _DIGITS check (plain ASCII digits, 1-16 of them, no leading zero).
+    plain = (
+        value.isascii()
+        and value.isdigit()
+        and len(value) <= 16
+        and (value[0] != "0" or len(value) == 1)
+    )
+    if not plain and not _DIGITS.fullmatch(value):
         raise ExpiryFormatError(
             "expiry must be 1 to 16 ASCII decimal digits without sign or leading zeros "
             "(milliseconds since the Unix epoch)"
@@ -105,12 +116,15 @@ def check_expiry(
             f"milliseconds (that would be {expiry * 1000})"
         )
     now = current_time_ms() if now_ms is None else now_ms
-    skew = _to_ms(clock_skew)
+    skew = _DEFAULT_SKEW_MS if clock_skew is DEFAULT_CLOCK_SKEW else _to_ms(clock_skew)
     if expiry < now - skew:
         raise ExpiredError(
             f"request expired {_human(now - expiry)} ago (clock skew allowance {_human(skew)})"
         )
-    limit = now + _to_ms(max_lifetime) + skew
+    lifetime = (
+        _DEFAULT_LIFETIME_MS if max_lifetime is DEFAULT_MAX_LIFETIME else _to_ms(max_lifetime)
+    )
+    limit = now + lifetime + skew
     if expiry > limit:
         raise ExpiryTooFarError(
             f"expiry is {_human(expiry - now)} ahead, {_human(expiry - limit)} beyond the "

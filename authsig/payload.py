@@ -169,6 +169,19 @@ def payload_object(
     ``""``; ``"preserve"`` keeps it (the Rust SDK, and the Python SDK's
     ``preserve_empty_body``).
     """
+    return _object(method, url, body, headers, None, empty_body)
+
+
+def _object(
+    method: str,
+    url: str,
+    body: Any,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    collected: dict[str, str] | None,
+    empty_body: Literal["string", "preserve"],
+) -> dict[str, Any]:
+    """:func:`payload_object`; ``collected``, when given, is what :func:`_collect_headers`
+    returns for ``headers`` (the verifier collects them in its own pass over the headers)."""
     if not isinstance(method, str) or not method:
         raise PayloadError("method must be a non-empty string")
     if not isinstance(url, str) or not url:
@@ -184,7 +197,7 @@ def payload_object(
         "method": method.upper(),
         "url": url,
         "body": body,
-        "headers": _collect_headers(headers),
+        "headers": _collect_headers(headers) if collected is None else collected,
     }
 
 
@@ -204,7 +217,20 @@ def signing_payload(
     :class:`~authsig.errors.PayloadError` subclasses and
     :class:`~authsig.errors.CanonicalizationError`.
     """
-    obj = payload_object(method=method, url=url, body=body, headers=headers, empty_body=empty_body)
+    return _signing_payload(method, url, body, headers, None, empty_body, profile)
+
+
+def _signing_payload(
+    method: str,
+    url: str,
+    body: Any,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    collected: dict[str, str] | None,
+    empty_body: Literal["string", "preserve"],
+    profile: Literal["rfc8785", "canonicaljson"],
+) -> bytes:
+    """:func:`signing_payload` (positional arguments; ``collected`` as in :func:`_object`)."""
+    obj = _object(method, url, body, headers, collected, empty_body)
     if profile == "rfc8785":
         fast = _canonical_payload_fast(obj)
         if fast is not None:

@@ -62,7 +62,7 @@ from authsig.headers import (
     _parse_with_der,
 )
 from authsig.keys import PublicKey
-from authsig.payload import signing_payload
+from authsig.payload import PARTICIPATING_HEADERS, _signing_payload
 from authsig.quorum import (
     AnyUserKeyResolver,
     KeyQuorum,
@@ -362,6 +362,38 @@ def _header_values(
     return sig, exp
 
 
+def _scan_headers(
+    headers: dict[str, str],
+) -> tuple[str | None, str | None, dict[str, str]] | None:
+    """One pass over a plain dict of headers: (signature header, expiry header, participating
+    headers as :func:`authsig.payload._collect_headers` returns them), or None when anything
+    is unusual (a non-text name or value, a repeated header, no app id): the general path then
+    gives the same result or the precise error."""
+    sig: str | None = None
+    found: dict[str, str] = {}
+    for name, value in headers.items():
+        if type(name) is not str:
+            return None
+        lowered = name.lower()
+        if lowered == SIGNATURE_HEADER:
+            if sig is not None or type(value) is not str:
+                return None
+            sig = value
+        elif lowered in _PARTICIPATING:
+            if lowered in found or type(value) is not str:
+                return None
+            found[lowered] = value
+    if _APP_ID not in found:
+        return None
+    if len(found) > 1:
+        found = {name: found[name] for name in PARTICIPATING_HEADERS if name in found}
+    return sig, found.get(EXPIRY_HEADER), found
+
+
+_PARTICIPATING = frozenset(PARTICIPATING_HEADERS)
+_APP_ID = PARTICIPATING_HEADERS[0]
+
+
 def _check_arguments(quorum: object, now_ms: object) -> None:
     if not isinstance(quorum, KeyQuorum):
         raise TypeError(f"quorum must be an authsig KeyQuorum, not {type(quorum).__name__}")
@@ -388,10 +420,15 @@ def _prepare(
 ) -> _Prepared | Decision:
     _check_arguments(quorum, now_ms)
     t = quorum.threshold
-    try:
-        sig_value, expiry_value = _header_values(headers)
-    except AuthSigError as exc:
-        return _from_error(exc, quorum)
+    scanned = _scan_headers(headers) if type(headers) is dict else None
+    collected: dict[str, str] | None = None
+    if scanned is not None:
+        sig_value, expiry_value, collected = scanned
+    else:
+        try:
+            sig_value, expiry_value = _header_values(headers)
+        except AuthSigError as exc:
+            return _from_error(exc, quorum)
     if sig_value is None:
         return _refuse(
             "missing_signature",
@@ -404,14 +441,7 @@ def _prepare(
         entries, raws = _parse_with_der(
             sig_value, max_signatures=max_signatures, max_length=max_header_length
         )
-        payload = signing_payload(
-            method=method,
-            url=url,
-            body=body,
-            headers=headers,
-            empty_body=empty_body,
-            profile=profile,
-        )
+        payload = _signing_payload(method, url, body, headers, collected, empty_body, profile)
         if expiry_value is not None:
             check_expiry(
                 expiry_value, now_ms=now_ms, max_lifetime=max_lifetime, clock_skew=clock_skew

@@ -525,3 +525,31 @@ def test_out_of_range_scalar_is_malformed(keys: list[PrivateKey]) -> None:
     d = check(h, q)
     assert d.reason == "malformed_signature"
     assert "signature #1" in d.message
+
+
+def test_dict_headers_take_the_same_decisions_as_header_pairs(keys: list[PrivateKey]) -> None:
+    """A plain dict of headers (the one-pass path) and the same headers as (name, value) pairs
+    (the general path) give identical decisions, including every refusal about the headers."""
+    q = KeyQuorum(public_keys=pubs(keys[:4]), authorization_threshold=1)
+    good = signed([keys[0]], expires_in=timedelta(minutes=5))
+    variants: list[dict[Any, Any]] = [
+        good,
+        {k.upper(): v for k, v in good.items()},
+        {**good, "Privy-App-Id": "app-1"},  # the app id twice (two spellings)
+        {**good, SIG.upper(): good[SIG]},  # the signature header twice
+        {**good, "PRIVY-REQUEST-EXPIRY": good["privy-request-expiry"]},
+        {k: v for k, v in good.items() if k != "privy-app-id"},
+        {k: v for k, v in good.items() if k != SIG},
+        {**good, "privy-request-expiry": 5},
+        {**good, SIG: 5},
+        {**good, 7: "x"},
+        {**good, "privy-idempotency-key": "changed"},
+        {**good, "privy-request-expiry": "1"},
+        {**good, "x-other": "y"},
+    ]
+    for headers in variants:
+        as_dict = check(headers, q)
+        as_pairs = check(list(headers.items()), q)  # type: ignore[arg-type]
+        assert as_dict.to_dict() == as_pairs.to_dict()
+        assert as_dict == as_pairs
+    assert check(good, q).approved
