@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from authsig.errors import AuthSigError
-from authsig.keys import PrivateKey
+from authsig.keys import PrivateKey, generate_private_key
 from authsig.payload import parse_body, signing_payload
 from authsig.quorum import KeyQuorum
 from authsig.signing import sign_request
@@ -36,7 +36,11 @@ def _key() -> PrivateKey:
 
 
 KEY = _key()
-QUORUM = KeyQuorum(public_keys=(KEY.public_key,), authorization_threshold=1)
+# Five members (above the verifier's DIRECT_MATCH_LIMIT): matching goes through key recovery.
+QUORUM = KeyQuorum(
+    public_keys=(KEY.public_key, *(generate_private_key().public_key for _ in range(4))),
+    authorization_threshold=1,
+)
 HEADERS = sign_request(
     method="POST",
     url=URL,

@@ -1,7 +1,8 @@
 """Harness ``middleware``: the ASGI middleware request path, called directly (no sockets).
 
-The app is :class:`~authsig.asgi.AuthSigMiddleware` (a 1-of-2 quorum, a fresh
-``MemoryReplayStore`` per case, ``public_base_url`` set) around a recorder app. A case is
+The app is :class:`~authsig.asgi.AuthSigMiddleware` (a 1-of-5 quorum, so key recovery
+selects the candidate keys; a fresh ``MemoryReplayStore`` per case; ``public_base_url`` set)
+around a recorder app. A case is
 either a fully fuzzed request (method, raw path, query, header list, body split into chunks,
 maybe a disconnect) or one of a few validly signed requests with fuzzed mutations applied to
 its method, path, query, headers or body.
@@ -37,9 +38,13 @@ PUBLIC = "https://api.example.com"
 ALLOWED_STATUSES = {200, 400, 401, 403, 409, 413}
 
 _SIGNER = PrivateKey(ec.derive_private_key(11, ec.SECP256R1()))  # fixed: reproducible cases
-_OTHER = generate_private_key()  # nobody signs with it
+_OTHERS = [generate_private_key() for _ in range(4)]  # nobody signs with these
+# Five members: more than the verifier's DIRECT_MATCH_LIMIT, so signatures are matched through
+# public-key recovery (which must only select candidates, never decide).
 QUORUM = KeyQuorum(
-    public_keys=(_SIGNER.public_key, _OTHER.public_key), authorization_threshold=1, id="q"
+    public_keys=(_SIGNER.public_key, *(k.public_key for k in _OTHERS)),
+    authorization_threshold=1,
+    id="q",
 )
 
 # Long-lived signatures: a fuzz campaign runs for many minutes against the real clock.
