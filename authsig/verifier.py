@@ -402,7 +402,6 @@ def _check_arguments(quorum: object, now_ms: object) -> None:
 
 
 def _prepare(
-    *,
     method: str,
     url: str,
     body: Any,
@@ -519,6 +518,103 @@ def _match_direct(
     return None
 
 
+_KEYS_ONLY_FAST = True
+"""Use :func:`_conclude_keys_only` when it applies (the tests compare it with the general path)."""
+
+
+def _conclude_keys_only(
+    prep: _Prepared,
+    per_sig: list[tuple[SignatureStatus, PublicKey | None, int | None]],
+    matched_keys_in_order: list[PublicKey],
+    have_resolver: bool,
+) -> Decision:
+    """The end of :func:`_decide` for a quorum whose members are its keys only (no nested
+    quorums, no users): the same members, outcomes and messages with less bookkeeping."""
+    quorum = prep.quorum
+    names = quorum.key_display_names
+    positions = quorum.key_positions
+    approved: list[Member] = []
+    key_members: dict[PublicKey, tuple[Member, ...]] = {}
+    for k in matched_keys_in_order:
+        ms = tuple(_member("key", k.key_id, names[ki], None) for _, ki in positions.get(k, ()))
+        approved.extend(ms)
+        key_members[k] = ms
+    total = len(approved)
+    outcomes: list[SignatureOutcome] = []
+    foreign: list[int] = []
+    for i, (status, key, dup) in enumerate(per_sig):
+        if status == "no_match":
+            outcomes.append(_outcome(i, status, None, (), None, _NO_MATCH_DETAIL))
+            foreign.append(i)
+            continue
+        if status == "duplicate":
+            detail = f"repeats signature #{(dup or 0) + 1} (same r, s or n - s); counted once"
+        else:
+            detail = f"made by key {key.key_id if key is not None else None}"
+        if key is None:  # a repeat of a signature that matched no key
+            outcomes.append(_outcome(i, status, None, (), dup, detail))
+        else:
+            outcomes.append(_outcome(i, status, key.key_id, key_members.get(key, ()), dup, detail))
+    return _verdict(prep, tuple(approved), total, outcomes, foreign, have_resolver)
+
+
+def _verdict(
+    prep: _Prepared,
+    all_members: tuple[Member, ...],
+    total: int,
+    outcomes: list[SignatureOutcome],
+    foreign: list[int],
+    have_resolver: bool,
+) -> Decision:
+    """The Decision once members are counted: refused for foreign signatures (unless allowed),
+    approved at the threshold, else threshold_not_met."""
+    quorum = prep.quorum
+    threshold = quorum.threshold
+    missing = max(0, threshold - total)
+    if foreign and not prep.allow_foreign:
+        which = ", ".join(f"#{i + 1}" for i in foreign)
+        hint = ""
+        if quorum.all_user_ids and not have_resolver:
+            hint = " (no user_keys resolver was given, so user members' keys are unknown)"
+        message = (
+            f"Refused: signature {which} of {len(outcomes)} verifies with no member key of "
+            f"{quorum.label}{hint}; the request was changed after signing or signed by a "
+            "non-member: run authsig.explain.explain(...) with the same arguments to find "
+            "what differs."
+        )
+        return _decision(
+            False,
+            "invalid_signature",
+            message,
+            REASON_STATUS["invalid_signature"],
+            all_members,
+            missing,
+            threshold,
+            tuple(outcomes),
+        )
+    if missing == 0:
+        message = (
+            f"Approved: {total} of the {threshold} required member approval(s) of "
+            f"{quorum.label} are present."
+        )
+        return _decision(True, "approved", message, 200, all_members, 0, threshold, tuple(outcomes))
+    ignored = f" ({len(foreign)} foreign signature(s) ignored)" if foreign else ""
+    message = (
+        f"Refused: {total} of the {threshold} required member approval(s) of {quorum.label} "
+        f"are present{ignored}; {missing} more member(s) must sign this exact request."
+    )
+    return _decision(
+        False,
+        "threshold_not_met",
+        message,
+        REASON_STATUS["threshold_not_met"],
+        all_members,
+        missing,
+        threshold,
+        tuple(outcomes),
+    )
+
+
 def _decide(
     prep: _Prepared, users: dict[str, tuple[PublicKey, ...]], have_resolver: bool
 ) -> Decision:
@@ -569,6 +665,8 @@ def _decide(
 
     # Count members: work proportional to the matched keys, not to the quorum size.
     nested = quorum.key_quorums
+    if _KEYS_ONLY_FAST and not nested and not users:
+        return _conclude_keys_only(prep, per_sig, matched_keys_in_order, have_resolver)
     names = [_quorum_name(q, i) for i, q in enumerate(nested)] if nested else []
     positions = quorum.key_positions
     key_members: dict[PublicKey, list[Member]] = {}
@@ -623,51 +721,8 @@ def _decide(
             detail = "made by key " + str(kid)
         outcomes.append(_outcome(i, status, kid, members, dup, detail))
 
-    threshold = quorum.threshold
-    missing = max(0, threshold - total)
     all_members = tuple(approved + nested_approved) if nested_approved else tuple(approved)
-    if foreign and not prep.allow_foreign:
-        which = ", ".join(f"#{i + 1}" for i in foreign)
-        hint = ""
-        if quorum.all_user_ids and not have_resolver:
-            hint = " (no user_keys resolver was given, so user members' keys are unknown)"
-        message = (
-            f"Refused: signature {which} of {len(outcomes)} verifies with no member key of "
-            f"{quorum.label}{hint}; the request was changed after signing or signed by a "
-            "non-member: run authsig.explain.explain(...) with the same arguments to find "
-            "what differs."
-        )
-        return _decision(
-            False,
-            "invalid_signature",
-            message,
-            REASON_STATUS["invalid_signature"],
-            all_members,
-            missing,
-            threshold,
-            tuple(outcomes),
-        )
-    if missing == 0:
-        message = (
-            f"Approved: {total} of the {threshold} required member approval(s) of "
-            f"{quorum.label} are present."
-        )
-        return _decision(True, "approved", message, 200, all_members, 0, threshold, tuple(outcomes))
-    ignored = f" ({len(foreign)} foreign signature(s) ignored)" if foreign else ""
-    message = (
-        f"Refused: {total} of the {threshold} required member approval(s) of {quorum.label} "
-        f"are present{ignored}; {missing} more member(s) must sign this exact request."
-    )
-    return _decision(
-        False,
-        "threshold_not_met",
-        message,
-        REASON_STATUS["threshold_not_met"],
-        all_members,
-        missing,
-        threshold,
-        tuple(outcomes),
-    )
+    return _verdict(prep, all_members, total, outcomes, foreign, have_resolver)
 
 
 def verify_request(
@@ -698,20 +753,20 @@ def verify_request(
     in :mod:`authsig.expiry` / :mod:`authsig.headers`. Returns a :class:`Decision`.
     """
     prep = _prepare(
-        method=method,
-        url=url,
-        body=body,
-        headers=headers,
-        quorum=quorum,
-        now_ms=now_ms,
-        allow_foreign_signatures=allow_foreign_signatures,
-        require_expiry=require_expiry,
-        max_lifetime=max_lifetime,
-        clock_skew=clock_skew,
-        empty_body=empty_body,
-        profile=profile,
-        max_signatures=max_signatures,
-        max_header_length=max_header_length,
+        method,
+        url,
+        body,
+        headers,
+        quorum,
+        now_ms,
+        allow_foreign_signatures,
+        require_expiry,
+        max_lifetime,
+        clock_skew,
+        empty_body,
+        profile,
+        max_signatures,
+        max_header_length,
     )
     if isinstance(prep, Decision):
         return prep
@@ -745,20 +800,20 @@ async def verify_request_async(
     The CPU work (canonicalization, ECDSA) runs inline on the event loop.
     """
     prep = _prepare(
-        method=method,
-        url=url,
-        body=body,
-        headers=headers,
-        quorum=quorum,
-        now_ms=now_ms,
-        allow_foreign_signatures=allow_foreign_signatures,
-        require_expiry=require_expiry,
-        max_lifetime=max_lifetime,
-        clock_skew=clock_skew,
-        empty_body=empty_body,
-        profile=profile,
-        max_signatures=max_signatures,
-        max_header_length=max_header_length,
+        method,
+        url,
+        body,
+        headers,
+        quorum,
+        now_ms,
+        allow_foreign_signatures,
+        require_expiry,
+        max_lifetime,
+        clock_skew,
+        empty_body,
+        profile,
+        max_signatures,
+        max_header_length,
     )
     if isinstance(prep, Decision):
         return prep

@@ -553,3 +553,36 @@ def test_dict_headers_take_the_same_decisions_as_header_pairs(keys: list[Private
         assert as_dict.to_dict() == as_pairs.to_dict()
         assert as_dict == as_pairs
     assert check(good, q).approved
+
+
+def test_keys_only_conclusion_matches_the_general_one(
+    keys: list[PrivateKey], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The short conclusion for quorums of keys only gives the decisions of the general code:
+    matches, malleated twins (of member and of foreign signatures), foreign signatures
+    (refused or ignored), thresholds met and not met, small (direct) and large (recovery)."""
+    outsider = generate_private_key()
+    cases: list[tuple[KeyQuorum, dict[str, str], dict[str, Any]]] = []
+    for size in (2, 6):
+        q = KeyQuorum(
+            public_keys=pubs(keys[:size]),
+            authorization_threshold=2,
+            key_display_names=["first"] + [None] * (size - 1),
+        )
+        both = signed([keys[0], keys[1]])
+        one = signed([keys[0]])
+        with_foreign = signed([keys[1], outsider])
+        sigs = with_foreign[SIG].split(",")
+        twins = {**with_foreign, SIG: ",".join([*sigs, twin(sigs[0]), twin(sigs[1])])}
+        for headers in (both, one, with_foreign, twins):
+            cases.append((q, headers, {}))
+            cases.append((q, headers, {"allow_foreign_signatures": True}))
+    results = []
+    for flag in (True, False):
+        monkeypatch.setattr(verifier, "_KEYS_ONLY_FAST", flag)
+        results.append([check(h, q, **kw).to_dict() for q, h, kw in cases])
+    assert results[0] == results[1]
+    reasons = {r["reason"] for r in results[0]}
+    assert reasons == {"approved", "threshold_not_met", "invalid_signature"}
+    statuses = {s["status"] for r in results[0] for s in r["signatures"]}
+    assert statuses == {"matched", "duplicate", "no_match"}
