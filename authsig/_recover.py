@@ -135,17 +135,16 @@ def recover_points(z: int, r: int, s: int) -> list[bytes] | None:
     n, p = P256_N, P256_P
     if not (0 < r < n and 0 < s < n):
         return []
-    r_inv = _invert(r, n)
-    k1 = s * r_inv % n
+    invert = _invert
+    r_inv = invert(r, n)
     k2 = -z * r_inv % n
-    scalar = _derive(k1, _CURVE)
-    b_point: tuple[int, int] | None = None
+    scalar = _derive(s * r_inv % n, _CURVE)
+    xb = yb = 0
     if k2:
         numbers = _derive(k2, _CURVE).public_key().public_numbers()
-        b_point = (numbers.x, numbers.y)
+        xb, yb = numbers.x, numbers.y
     out: list[bytes] = []
-    xs = (r, r + n) if r + n < p else (r,)
-    for x in xs:
+    for x in (r, r + n) if r + n < p else (r,):
         r_key = _lift_x(x)
         if r_key is None:
             continue
@@ -154,19 +153,16 @@ def recover_points(z: int, r: int, s: int) -> list[bytes] | None:
         if a_point is None:  # pragma: no cover - xa is always on the curve
             return None
         ya = a_point[1]
-        if b_point is None:
-            pairs = [(xa, ya), (xa, p - ya)]
-        else:
-            xb, yb = b_point
-            if xa == xb:
-                return None
-            inv = _invert((xa - xb) % p, p)
-            pairs = []
-            for y1 in (ya, p - ya):
-                lam = (y1 - yb) * inv % p
-                x3 = (lam * lam - xa - xb) % p
-                y3 = (lam * (xa - x3) - y1) % p
-                pairs.append((x3, y3))
-        for qx, qy in pairs:
-            out.append(b"\x04" + qx.to_bytes(32, "big") + qy.to_bytes(32, "big"))
+        if not k2:  # B is the point at infinity: Q = +-A
+            out.append(b"\x04" + xa.to_bytes(32, "big") + ya.to_bytes(32, "big"))
+            out.append(b"\x04" + xa.to_bytes(32, "big") + (p - ya).to_bytes(32, "big"))
+            continue
+        if xa == xb:
+            return None
+        inv = invert((xa - xb) % p, p)
+        for y1 in (ya, p - ya):
+            lam = (y1 - yb) * inv % p
+            x3 = (lam * lam - xa - xb) % p
+            y3 = (lam * (xa - x3) - y1) % p
+            out.append(b"\x04" + x3.to_bytes(32, "big") + y3.to_bytes(32, "big"))
     return out
