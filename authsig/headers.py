@@ -110,6 +110,22 @@ def _parse_with_der(
     own bytes are accepted with one decode and one re-encode each; anything else goes through
     :func:`parse_signature_header`, which raises the precise error.
     """
+    if (
+        type(value) is str
+        and "," not in value
+        and 0 < len(value) <= max_length
+        and max_signatures >= 1
+        and value[0] not in _OWS
+        and value[-1] not in _OWS
+    ):
+        # One signature (the usual case): canonical base64 is accepted as is.
+        try:
+            raw = binascii.a2b_base64(value, strict_mode=True)
+        except (binascii.Error, ValueError):
+            pass
+        else:
+            if binascii.b2a_base64(raw, newline=False) == value.encode("ascii", "replace"):
+                return [value], [raw]
     if type(value) is str and len(value) <= max_length and value.count(",") < max_signatures:
         entries = value.split(",")
         raws: list[bytes] = []

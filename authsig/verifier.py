@@ -454,7 +454,6 @@ def _prepare(
         return _from_error(exc, quorum, "")
     except AuthSigError as exc:
         return _from_error(exc, quorum)
-    ders: list[bytes] = []
     scalars: list[tuple[int, int]] = []
     for i, der in enumerate(raws):
         # The header parser has checked canonical base64 (and decoded it); cryptography's strict
@@ -473,9 +472,8 @@ def _prepare(
         if not (0 < r < _N and 0 < s < _N):
             bad = SignatureFormatError("r or s is out of range for P-256")
             return _from_error(bad, quorum, f"signature #{i + 1} is malformed: ")
-        ders.append(der)
         scalars.append((r, s))
-    return _Prepared(quorum, payload, entries, ders, scalars, allow_foreign_signatures)
+    return _Prepared(quorum, payload, entries, raws, scalars, allow_foreign_signatures)
 
 
 def _user_members(quorum: KeyQuorum) -> list[str]:
