@@ -40,7 +40,7 @@ from typing import Any, Literal
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 
 from authsig._recover import P256_N, recover_points
 from authsig.errors import (
@@ -116,6 +116,7 @@ _N = P256_N
 _HALF_N = P256_N // 2
 _MAX_DER_LEN = 72
 _ECDSA = ec.ECDSA(hashes.SHA256())
+_ECDSA_PREHASHED = ec.ECDSA(Prehashed(hashes.SHA256()))
 
 MemberKind = Literal["key", "user", "quorum"]
 SignatureStatus = Literal["matched", "duplicate", "no_match"]
@@ -505,6 +506,16 @@ def _verifies(payload: bytes, der: bytes, key: PublicKey) -> bool:
     return True
 
 
+def _verifies_digest(digest: bytes, der: bytes, key: PublicKey) -> bool:
+    """:func:`_verifies` for the SHA-256 ``digest`` of the payload, already computed for key
+    recovery (``cryptography``'s own verification, without hashing the payload again)."""
+    try:
+        key.crypto.verify(der, digest, _ECDSA_PREHASHED)
+    except InvalidSignature:
+        return False
+    return True
+
+
 def _match_direct(
     payload: bytes, der: bytes, keys: Sequence[PublicKey], matched: set[PublicKey]
 ) -> PublicKey | None:
@@ -626,7 +637,8 @@ def _decide(
             index = {**index, **extra}
             keys = keys + tuple(extra.values())
     use_recovery = len(keys) > DIRECT_MATCH_LIMIT
-    z = int.from_bytes(hashlib.sha256(payload).digest(), "big") if use_recovery else 0
+    digest = hashlib.sha256(payload).digest() if use_recovery else b""
+    z = int.from_bytes(digest, "big")
 
     matched_keys: set[PublicKey] = set()
     matched_keys_in_order: list[PublicKey] = []
@@ -648,7 +660,7 @@ def _decide(
             else:
                 for point in points:
                     key = index.get(point)
-                    if key is not None and _verifies(payload, der, key):
+                    if key is not None and _verifies_digest(digest, der, key):
                         found = key
                         break
         else:
