@@ -188,7 +188,7 @@ def _object(
         raise PayloadError("url must be a non-empty string")
     if empty_body not in ("string", "preserve"):
         raise PayloadError(f"empty_body must be 'string' or 'preserve', not {empty_body!r}")
-    if isinstance(body, bytes | bytearray | memoryview | str):
+    if type(body) is bytes or isinstance(body, bytes | bytearray | memoryview | str):
         body = parse_body(body)
     if empty_body == "string" and isinstance(body, dict | list | tuple) and len(body) == 0:
         body = ""
@@ -238,6 +238,10 @@ def _signing_payload(
     return canonicalize(obj, profile=profile)
 
 
+_HEADER_PREFIXES = tuple((name, f'"{name}":') for name in PARTICIPATING_HEADERS)
+_VERSION_TAIL = f',"version":{PAYLOAD_VERSION}}}'
+
+
 def _canonical_payload_fast(obj: dict[str, Any]) -> bytes | None:
     """RFC 8785 bytes of a payload object built by :func:`payload_object`, assembled from its
     parts: the members of the outer object and of ``headers`` are known plain strings in a known
@@ -249,27 +253,26 @@ def _canonical_payload_fast(obj: dict[str, Any]) -> bytes | None:
     headers = obj["headers"]
     if type(method) is not str or type(url) is not str:
         return None
-    parts = [',"headers":{']
-    first = True
-    for name in PARTICIPATING_HEADERS:  # already in sorted order
+    members = []
+    for name, prefix in _HEADER_PREFIXES:  # already in sorted order
         value = headers.get(name)
         if value is None:
             continue
         if type(value) is not str:
             return None
-        if not first:
-            parts.append(",")
-        first = False
-        parts.append(f'"{name}":')
-        parts.append(_encode_str(value))
-    parts.append('},"method":')
-    parts.append(_encode_str(method))
-    parts.append(',"url":')
-    parts.append(_encode_str(url))
-    parts.append(f',"version":{PAYLOAD_VERSION}}}')
+        members.append(prefix + _encode_str(value))
+    text = (
+        ',"headers":{'
+        + ",".join(members)
+        + '},"method":'
+        + _encode_str(method)
+        + ',"url":'
+        + _encode_str(url)
+        + _VERSION_TAIL
+    )
     try:
         body = canonicalize(obj["body"])
-        rest = "".join(parts).encode("utf-8")
+        rest = text.encode("utf-8")
     except (CanonicalizationError, UnicodeEncodeError):
         return None
     return b'{"body":' + body + rest
