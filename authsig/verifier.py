@@ -644,7 +644,17 @@ def _decide(
     matched_keys_in_order: list[PublicKey] = []
     seen: dict[tuple[int, int], int] = {}
     per_sig: list[tuple[SignatureStatus, PublicKey | None, int | None]] = []
-    for i, der in enumerate(prep.ders):
+    if not use_recovery and len(prep.ders) == 1:  # one signature, few keys: no bookkeeping
+        der = prep.ders[0]
+        for cand in keys:
+            if _verifies(payload, der, cand):
+                matched_keys.add(cand)
+                matched_keys_in_order.append(cand)
+                per_sig.append(("matched", cand, None))
+                break
+        else:
+            per_sig.append(("no_match", None, None))
+    for i, der in enumerate(prep.ders if not per_sig else ()):
         r, s = prep.scalars[i]
         norm = (r, s if s <= _HALF_N else _N - s)
         first = seen.get(norm)
