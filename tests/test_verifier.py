@@ -586,3 +586,21 @@ def test_keys_only_conclusion_matches_the_general_one(
     assert reasons == {"approved", "threshold_not_met", "invalid_signature"}
     statuses = {s["status"] for r in results[0] for s in r["signatures"]}
     assert statuses == {"matched", "duplicate", "no_match"}
+
+
+def test_recovery_without_gmpy2_approves_the_same_requests(
+    keys: list[PrivateKey], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the plain fallbacks of key recovery (no ``fast`` extra), large quorums still find
+    the signer, and a foreign signature is still refused."""
+    from authsig import _recover
+
+    monkeypatch.setattr(_recover, "_invert", _recover._py_invert)
+    monkeypatch.setattr(_recover, "_decompress", _recover._decompress_openssl)
+    monkeypatch.setattr(_recover, "_lift_x", _recover._lift_x_openssl)
+    q = KeyQuorum(public_keys=pubs(keys[:10]), authorization_threshold=2)
+    d = check(signed([keys[9], keys[4]]), q)
+    assert d.approved, d.message
+    assert {m.id for m in d.approved_members} == {keys[9].key_id, keys[4].key_id}
+    refused = check(signed([keys[9], generate_private_key()]), q)
+    assert refused.reason == "invalid_signature"
