@@ -26,7 +26,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 from authsig.errors import AuthSigError, KeyFormatError, QuorumError, UserResolutionError
 from authsig.keys import PublicKey, load_public_key
@@ -53,6 +53,17 @@ AsyncUserKeyResolver: TypeAlias = Callable[[str], Awaitable[Iterable[PublicKey |
 """The async form of :data:`UserKeyResolver`."""
 AnyUserKeyResolver: TypeAlias = UserKeyResolver | AsyncUserKeyResolver
 """Either form (accepted by :func:`authsig.verifier.verify_request_async`)."""
+
+_T = TypeVar("_T")
+
+
+def _distinct(own: Iterable[_T], nested: Iterable[Iterable[_T]]) -> tuple[_T, ...]:
+    """``own`` then each of ``nested``, every item once, in first-seen order (serves
+    :attr:`KeyQuorum.all_keys` and :attr:`KeyQuorum.all_user_ids`)."""
+    seen: dict[_T, None] = dict.fromkeys(own)
+    for items in nested:
+        seen.update(dict.fromkeys(items))
+    return tuple(seen)
 
 
 def _check_display_name(value: object, what: str) -> str | None:
@@ -213,10 +224,7 @@ class KeyQuorum:
     @cached_property
     def all_keys(self) -> tuple[PublicKey, ...]:
         """Every distinct public key of this quorum and its nested quorums (users excluded)."""
-        seen: dict[PublicKey, None] = dict.fromkeys(self.public_keys)
-        for q in self.key_quorums:
-            seen.update(dict.fromkeys(q.public_keys))
-        return tuple(seen)
+        return _distinct(self.public_keys, (q.public_keys for q in self.key_quorums))
 
     @cached_property
     def key_index(self) -> Mapping[bytes, PublicKey]:
@@ -238,10 +246,7 @@ class KeyQuorum:
     @cached_property
     def all_user_ids(self) -> tuple[str, ...]:
         """Every distinct user id of this quorum and its nested quorums."""
-        seen: dict[str, None] = dict.fromkeys(self.user_ids)
-        for q in self.key_quorums:
-            seen.update(dict.fromkeys(q.user_ids))
-        return tuple(seen)
+        return _distinct(self.user_ids, (q.user_ids for q in self.key_quorums))
 
     # --- Privy shapes --------------------------------------------------------------------
 
