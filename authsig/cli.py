@@ -375,6 +375,13 @@ def _add_verify_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
+def _add_headers_output(parser: argparse.ArgumentParser) -> None:
+    """``--json`` or ``--curl``: how ``sign`` and ``combine`` print the headers to send."""
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the headers as a JSON object")
+    out.add_argument("--curl", action="store_true", help="print a curl command")
+
+
 def _sub(
     subparsers: Any, name: str, summary: str, description: str, examples: str
 ) -> argparse.ArgumentParser:
@@ -500,9 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--idempotency-key")
     p.add_argument("--now", type=int, metavar="MS", help="pretend now is MS ms since the epoch")
     p.add_argument("--deterministic", action="store_true", help="RFC 6979 signatures")
-    out = p.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true", help="print the headers as a JSON object")
-    out.add_argument("--curl", action="store_true", help="print a curl command")
+    _add_headers_output(p)
     p.set_defaults(func=cmd_sign)
 
     # payload
@@ -547,9 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a current key of a user member of --quorum (repeat)",
     )
     p.add_argument("--profile", choices=("rfc8785", "canonicaljson"), default="rfc8785")
-    out = p.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true", help="print the headers as a JSON object")
-    out.add_argument("--curl", action="store_true", help="print a curl command")
+    _add_headers_output(p)
     p.set_defaults(func=cmd_combine)
 
     # verify
