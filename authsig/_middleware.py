@@ -592,59 +592,65 @@ class Gate:
     def _replayed(self) -> Problem:
         return self.problem("replayed", "this signed request was already accepted; send a new one")
 
+    def _verify_args(self, info: RequestInfo, body: bytes, quorum: KeyQuorum) -> dict[str, Any]:
+        """The keyword arguments of the verifier call for this request."""
+        return {
+            "method": info.method,
+            "url": info.url,
+            "body": body,
+            "headers": info.header_items or info.headers,
+            "quorum": quorum,
+            **self.verify_options,
+        }
+
+    def _refused_or_passed(self, decision: Any) -> Outcome:
+        """The outcome of a decision with no replay check to make (refused, or no store)."""
+        return Outcome(decision, None if decision.approved else self._refusal(decision))
+
+    def _replay_outcome(self, decision: Any, fresh: bool) -> Outcome:
+        """The outcome of an approved decision once the replay store has answered."""
+        return Outcome(decision, None if fresh else self._replayed())
+
+    def _replay_failed(self, decision: Any, exc: AuthSigError) -> Outcome:
+        """The outcome of an approved decision whose replay check raised ``exc``."""
+        if isinstance(exc, ReplayStoreUnavailableError):
+            return Outcome(decision, self.problem(exc.code, exc.message))
+        return Outcome(decision, self._error_problem(exc))
+
+    # check and acheck differ only in awaiting the verifier and the replay store; the steps
+    # around those calls are the helpers above.
+
     def check(self, info: RequestInfo, body: bytes, quorum: KeyQuorum) -> Outcome:
         """Verify the request and record it in the replay store (sync)."""
 
         try:
-            decision = verify_request(
-                method=info.method,
-                url=info.url,
-                body=body,
-                headers=info.header_items or info.headers,
-                quorum=quorum,
-                **self.verify_options,
-            )
+            decision = verify_request(**self._verify_args(info, body, quorum))
         except AuthSigError as exc:
             return Outcome(None, self._error_problem(exc))
-        if not decision.approved:
-            return Outcome(decision, self._refusal(decision))
-        if self.replay_store is not None:
-            try:
-                key, expires_at = self._replay_entry(info, body)
-                if not self.replay_store.add_if_absent(key, expires_at):
-                    return Outcome(decision, self._replayed())
-            except ReplayStoreUnavailableError as exc:
-                return Outcome(decision, self.problem(exc.code, exc.message))
-            except AuthSigError as exc:
-                return Outcome(decision, self._error_problem(exc))
-        return Outcome(decision, None)
+        if not decision.approved or self.replay_store is None:
+            return self._refused_or_passed(decision)
+        try:
+            key, expires_at = self._replay_entry(info, body)
+            fresh = self.replay_store.add_if_absent(key, expires_at)
+        except AuthSigError as exc:
+            return self._replay_failed(decision, exc)
+        return self._replay_outcome(decision, fresh)
 
     async def acheck(self, info: RequestInfo, body: bytes, quorum: KeyQuorum) -> Outcome:
         """Verify the request and record it in the replay store (async)."""
 
         try:
-            decision = await verify_request_async(
-                method=info.method,
-                url=info.url,
-                body=body,
-                headers=info.header_items or info.headers,
-                quorum=quorum,
-                **self.verify_options,
-            )
+            decision = await verify_request_async(**self._verify_args(info, body, quorum))
         except AuthSigError as exc:
             return Outcome(None, self._error_problem(exc))
-        if not decision.approved:
-            return Outcome(decision, self._refusal(decision))
-        if self.replay_store is not None:
-            try:
-                key, expires_at = self._replay_entry(info, body)
-                if not await self.replay_store.aadd_if_absent(key, expires_at):
-                    return Outcome(decision, self._replayed())
-            except ReplayStoreUnavailableError as exc:
-                return Outcome(decision, self.problem(exc.code, exc.message))
-            except AuthSigError as exc:
-                return Outcome(decision, self._error_problem(exc))
-        return Outcome(decision, None)
+        if not decision.approved or self.replay_store is None:
+            return self._refused_or_passed(decision)
+        try:
+            key, expires_at = self._replay_entry(info, body)
+            fresh = await self.replay_store.aadd_if_absent(key, expires_at)
+        except AuthSigError as exc:
+            return self._replay_failed(decision, exc)
+        return self._replay_outcome(decision, fresh)
 
 
 def _is_quorum(value: object) -> bool:
