@@ -549,6 +549,16 @@ def _conclude_keys_only(
         approved.extend(ms)
         key_members[k] = ms
     total = len(approved)
+    outcomes, foreign = _outcomes(per_sig, key_members)
+    return _verdict(prep, tuple(approved), total, outcomes, foreign, have_resolver)
+
+
+def _outcomes(
+    per_sig: list[tuple[SignatureStatus, PublicKey | None, int | None]],
+    key_members: Mapping[PublicKey, Sequence[Member]],
+) -> tuple[list[SignatureOutcome], list[int]]:
+    """One outcome per signature, and the indexes of the foreign ones (matched no member key);
+    serves both :func:`_decide` and :func:`_conclude_keys_only`."""
     outcomes: list[SignatureOutcome] = []
     foreign: list[int] = []
     for i, (status, key, dup) in enumerate(per_sig):
@@ -563,8 +573,9 @@ def _conclude_keys_only(
         if key is None:  # a repeat of a signature that matched no key
             outcomes.append(_outcome(i, status, None, (), dup, detail))
         else:
-            outcomes.append(_outcome(i, status, key.key_id, key_members.get(key, ()), dup, detail))
-    return _verdict(prep, tuple(approved), total, outcomes, foreign, have_resolver)
+            members = tuple(key_members.get(key, ()))
+            outcomes.append(_outcome(i, status, key.key_id, members, dup, detail))
+    return outcomes, foreign
 
 
 def _verdict(
@@ -726,21 +737,7 @@ def _decide(
             approved.append(Member("quorum", names[qi], q.display_name, None))
             total += 1
 
-    outcomes: list[SignatureOutcome] = []
-    foreign: list[int] = []
-    for i, (status, key, dup) in enumerate(per_sig):
-        if status == "no_match":
-            outcomes.append(_outcome(i, status, None, (), None, _NO_MATCH_DETAIL))
-            foreign.append(i)
-            continue
-        members = tuple(key_members.get(key, ())) if key is not None else ()
-        kid = key.key_id if key is not None else None
-        if status == "duplicate":
-            detail = f"repeats signature #{(dup or 0) + 1} (same r, s or n - s); counted once"
-        else:
-            detail = "made by key " + str(kid)
-        outcomes.append(_outcome(i, status, kid, members, dup, detail))
-
+    outcomes, foreign = _outcomes(per_sig, key_members)
     all_members = tuple(approved + nested_approved) if nested_approved else tuple(approved)
     return _verdict(prep, all_members, total, outcomes, foreign, have_resolver)
 
