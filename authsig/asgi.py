@@ -23,10 +23,20 @@ in Starlette). Refusals are RFC 9457 ``application/problem+json`` documents with
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any, Literal
 
+from authsig._asgi import (
+    ASGIApp,
+    Disconnected,
+    Receive,
+    Scope,
+    Send,
+    TooLarge,
+    read_body,
+    replaying,
+)
 from authsig._middleware import (
     DEFAULT_MAX_BODY_BYTES,
     PROBLEM_TYPE_PREFIX,
@@ -43,22 +53,9 @@ __all__ = ["AuthSigMiddleware", "RequestInfo", "STATE_KEY"]
 
 logger = logging.getLogger("authsig.middleware")
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 STATE_KEY = "authsig"
 """Key of the Decision in ``scope["state"]`` (None for requests that need no signature)."""
-
-
-class _Disconnected(Exception):
-    pass
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class AuthSigMiddleware:
@@ -173,25 +170,6 @@ class AuthSigMiddleware:
             header_items=items,
         )
 
-    async def _read_body(self, receive: Receive, limit: int) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            kind = message.get("type")
-            if kind == "http.disconnect":
-                raise _Disconnected
-            if kind != "http.request":
-                continue
-            chunk = bytes(message.get("body", b""))
-            size += len(chunk)
-            if size > limit:
-                raise _TooLarge
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection scope."""
         if scope.get("type") != "http":
@@ -211,11 +189,11 @@ class AuthSigMiddleware:
                     await _send_problem(send, early)
                     return
                 try:
-                    body = await self._read_body(receive, gate.max_body_bytes)
-                except _TooLarge:
+                    body = await read_body(receive, gate.max_body_bytes)
+                except TooLarge:
                     await _send_problem(send, gate.too_large())
                     return
-                except _Disconnected:
+                except Disconnected:
                     return
                 outcome = await gate.acheck(info, body, quorum)
                 if outcome.problem is not None:
@@ -233,16 +211,7 @@ class AuthSigMiddleware:
             await self.app(scope, receive, send)
             return
 
-        replayed = False
-
-        async def replay_receive() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay_receive, send)
+        await self.app(scope, replaying(body, receive), send)
 
 
 async def _send_problem(send: Send, problem: Problem) -> None:

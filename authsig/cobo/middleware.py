@@ -12,9 +12,19 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from authsig._asgi import (
+    ASGIApp,
+    Disconnected,
+    Receive,
+    Scope,
+    Send,
+    TooLarge,
+    read_body,
+    replaying,
+)
 from authsig.cobo.decision import CoboDecision, ReplayStoreLike
 from authsig.cobo.events import (
     DEFAULT_EVENT_TOLERANCE_MS,
@@ -39,11 +49,6 @@ SCOPE_KEY = "authsig.cobo"
 PROBLEM_TYPE_PREFIX = "urn:authsig:problem:"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
@@ -138,39 +143,20 @@ class CoboEventASGIMiddleware:
         if scope.get("type") != "http" or not self._config.applies(str(scope.get("path", ""))):
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            if message["type"] != "http.request":
-                continue
-            chunk = bytes(message.get("body", b""))
-            size += len(chunk)
-            if size > self._config.max_body_bytes:
-                await self._refuse(send, self._config.too_large(), scope)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        try:
+            body = await read_body(receive, self._config.max_body_bytes)
+        except TooLarge:
+            await self._refuse(send, self._config.too_large(), scope)
+            return
+        except Disconnected:
+            return
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
         decision = self._config.verify(body, headers)
         if not decision.approved:
             await self._refuse(send, decision, scope)
             return
         scope[SCOPE_KEY] = decision
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
     @staticmethod
     async def _refuse(send: Send, decision: CoboDecision, scope: Scope) -> None:
