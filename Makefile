@@ -30,5 +30,12 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	$(BIN)/python -m benchmarks
 
+# One harness: make fuzz HARNESS=headers [RUNS=1000000]  (see fuzz/README.md)
+HARNESS ?= headers
+RUNS ?= 1000000
+fuzz: $(STAMP)
+	mkdir -p .cache/fuzz-corpus/$(HARNESS)
+	$(BIN)/python -m fuzz $(HARNESS) --runs $(RUNS) .cache/fuzz-corpus/$(HARNESS)
+
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache .hypothesis
