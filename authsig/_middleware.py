@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from urllib.parse import quote
 
 from authsig.errors import AuthSigError, ReplayStoreUnavailableError
-from authsig.verifier import REASON_STATUS, verify_request, verify_request_async
+from authsig.verifier import REASON_STATUS, Decision, verify_request, verify_request_async
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from authsig.quorum import KeyQuorum
@@ -568,19 +568,21 @@ class Gate:
         logger.error("authsig: request check failed with %s (%s)", type(exc).__name__, exc.code)
         return self.internal_error()
 
-    def _replay_entry(self, info: RequestInfo, body: bytes) -> tuple[str, int]:
+    def _replay_entry(self, info: RequestInfo, body: bytes, decision: Decision) -> tuple[str, int]:
         from authsig.expiry import current_time_ms
         from authsig.payload import signing_payload
         from authsig.replay import replay_key
 
-        payload = signing_payload(
-            method=info.method,
-            url=info.url,
-            body=body,
-            headers=info.header_items or info.headers,
-            empty_body=self.empty_body,
-            profile=self.profile,
-        )
+        payload = decision.payload
+        if payload is None:  # a Decision made elsewhere: rebuild what the verifier checked
+            payload = signing_payload(
+                method=info.method,
+                url=info.url,
+                body=body,
+                headers=info.header_items or info.headers,
+                empty_body=self.empty_body,
+                profile=self.profile,
+            )
         expiry = info.headers.get("privy-request-expiry", "").strip()
         skew_ms = int(self.clock_skew.total_seconds() * 1000)
         if expiry.isdigit() and expiry.isascii():
@@ -630,7 +632,7 @@ class Gate:
         if not decision.approved or self.replay_store is None:
             return self._refused_or_passed(decision)
         try:
-            key, expires_at = self._replay_entry(info, body)
+            key, expires_at = self._replay_entry(info, body, decision)
             fresh = self.replay_store.add_if_absent(key, expires_at)
         except AuthSigError as exc:
             return self._replay_failed(decision, exc)
@@ -646,7 +648,7 @@ class Gate:
         if not decision.approved or self.replay_store is None:
             return self._refused_or_passed(decision)
         try:
-            key, expires_at = self._replay_entry(info, body)
+            key, expires_at = self._replay_entry(info, body, decision)
             fresh = await self.replay_store.aadd_if_absent(key, expires_at)
         except AuthSigError as exc:
             return self._replay_failed(decision, exc)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -190,7 +190,9 @@ class Decision:
     lists the members that approved (top-level ones first, then members of nested quorums with
     their ``quorum_id``), ``missing`` how many more top-level approvals are needed, and
     ``signatures`` the outcome of each header entry (empty when the request was refused before
-    the signatures were matched). ``bool(decision)`` is ``decision.approved``.
+    the signatures were matched). ``bool(decision)`` is ``decision.approved``. ``payload`` is
+    the canonical signing payload the signatures were checked against (None when the request
+    was refused before it was built); the replay store keys on it.
     """
 
     approved: bool
@@ -201,6 +203,7 @@ class Decision:
     missing: int = 0
     threshold: int = 0
     signatures: tuple[SignatureOutcome, ...] = ()
+    payload: bytes | None = field(default=None, repr=False, compare=False)
 
     def __bool__(self) -> bool:
         return self.approved
@@ -279,6 +282,12 @@ def _decision(
     d["threshold"] = threshold
     d["signatures"] = signatures
     return o
+
+
+def _with_payload(decision: Decision, prep: _Prepared) -> Decision:
+    """Attach the payload the decision was made over (callers key replay stores on it)."""
+    decision.__dict__["payload"] = prep.payload
+    return decision
 
 
 def _refuse(reason: str, message: str, *, threshold: int = 0, missing: int = 0) -> Decision:
@@ -791,7 +800,7 @@ def verify_request(
         users = _resolve_sync(quorum, user_keys) if quorum.all_user_ids else {}
     except UserResolutionError as exc:
         return _from_error(exc, quorum)
-    return _decide(prep, users, user_keys is not None)
+    return _with_payload(_decide(prep, users, user_keys is not None), prep)
 
 
 async def verify_request_async(
@@ -838,4 +847,4 @@ async def verify_request_async(
         users = await _resolve_async(quorum, user_keys) if quorum.all_user_ids else {}
     except UserResolutionError as exc:
         return _from_error(exc, quorum)
-    return _decide(prep, users, user_keys is not None)
+    return _with_payload(_decide(prep, users, user_keys is not None), prep)

@@ -457,3 +457,24 @@ def test_replay_store_must_be_a_store_memory_or_none() -> None:
     key = generate_private_key()
     with pytest.raises(AuthSigError, match="replay_store"):
         Gate(quorum=KeyQuorum(public_keys=(key.public_key,)), replay_store="redis")  # type: ignore[arg-type]
+
+
+def test_replay_key_is_the_payload_the_verifier_checked() -> None:
+    # The gate keys the replay store on the payload the verifier already built (not a second
+    # canonicalization), and that is the same payload a client signs.
+    from authsig.payload import signing_payload
+    from authsig.replay import replay_key
+
+    key = generate_private_key()
+    quorum = KeyQuorum(public_keys=(key.public_key,))
+    url = "https://api.example.com/x"
+    headers = sign_request(method="POST", url=url, body=b'{"a": 1}', app_id="a", keys=key)
+    store = RecordingStore()
+    outcome = Gate(quorum=quorum, replay_store=store).check(
+        _info(url, headers), b'{"a": 1}', quorum
+    )
+    assert outcome.decision is not None
+    assert outcome.decision.approved
+    expected = signing_payload(method="POST", url=url, body=b'{"a": 1}', headers=headers)
+    assert outcome.decision.payload == expected
+    assert list(store.entries) == [replay_key(expected)]
