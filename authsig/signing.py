@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from authsig.errors import (
+    DuplicateSignatureError,
     ExpiryError,
     KeyFormatError,
     PayloadError,
@@ -34,7 +35,6 @@ from authsig.headers import (
     EXPIRY_HEADER,
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
-    format_signature_header,
 )
 from authsig.keys import PrivateKey
 from authsig.payload import signing_payload
@@ -134,9 +134,14 @@ def _check_signature(index: int, result: object) -> str:
 
 
 def _finish(headers: dict[str, str], signatures: list[str]) -> dict[str, str]:
+    # Every entry is canonical base64 DER already (ours from b64encode, a signer's checked by
+    # _check_signature), so only what format_signature_header adds is left to check: that two
+    # signers did not return the same signature.
+    if len(set(signatures)) != len(signatures):
+        raise DuplicateSignatureError("two signers returned the same signature")
     result = {
         APP_ID_HEADER: headers[APP_ID_HEADER],
-        SIGNATURE_HEADER: format_signature_header(signatures),
+        SIGNATURE_HEADER: ",".join(signatures),
     }
     if EXPIRY_HEADER in headers:
         result[EXPIRY_HEADER] = headers[EXPIRY_HEADER]

@@ -369,3 +369,25 @@ def test_round_trip_property(keys: list[PrivateKey], body: Any, method: str) -> 
     body = {"value": body}  # a top-level str would be raw JSON text
     headers = sign_request(method=method, url=URL, body=body, app_id="a", keys=keys[:2])
     _assert_each_key_signed_once(headers, body, keys[:2], method=method)
+
+
+def test_two_signers_returning_the_same_signature_are_refused() -> None:
+    from authsig.errors import DuplicateSignatureError
+    from authsig.keys import generate_private_key
+    from authsig.signatures import sign
+
+    key = generate_private_key()
+    fixed: dict[str, str] = {}
+
+    def signer(payload: bytes) -> str:
+        # the same signature twice, as a misconfigured KMS pool might return
+        return fixed.setdefault("sig", sign(payload, key))
+
+    with pytest.raises(DuplicateSignatureError, match="same signature"):
+        sign_request(
+            method="POST",
+            url="https://api.example.com/x",
+            body=None,
+            app_id="app",
+            keys=[signer, signer],
+        )
