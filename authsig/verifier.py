@@ -602,11 +602,12 @@ def _verdict(
     missing = max(0, threshold - total)
     if foreign and not prep.allow_foreign:
         which = ", ".join(f"#{i + 1}" for i in foreign)
+        noun, verb = ("signature", "verifies") if len(foreign) == 1 else ("signatures", "verify")
         hint = ""
         if quorum.all_user_ids and not have_resolver:
             hint = " (no user_keys resolver was given, so user members' keys are unknown)"
         message = (
-            f"Refused: signature {which} of {len(outcomes)} verifies with no member key of "
+            f"Refused: {noun} {which} of {len(outcomes)} {verb} with no member key of "
             f"{quorum.label}{hint}; the request was changed after signing or signed by a "
             "non-member: run authsig.explain.explain(...) with the same arguments to find "
             "what differs."
