@@ -464,8 +464,6 @@ class Gate:
         )
         self.max_lifetime = max_lifetime if max_lifetime is not None else DEFAULT_MAX_LIFETIME
         self.clock_skew = clock_skew if clock_skew is not None else DEFAULT_CLOCK_SKEW
-        self.empty_body: Literal["string", "preserve"] = empty_body
-        self.profile: Literal["rfc8785", "canonicaljson"] = profile
         self.type_prefix = problem_type_prefix
         self.detailed_problems = detailed_problems
         options: dict[str, Any] = {
@@ -568,21 +566,15 @@ class Gate:
         logger.error("authsig: request check failed with %s (%s)", type(exc).__name__, exc.code)
         return self.internal_error()
 
-    def _replay_entry(self, info: RequestInfo, body: bytes, decision: Decision) -> tuple[str, int]:
+    def _replay_entry(self, info: RequestInfo, decision: Decision) -> tuple[str, int]:
         from authsig.expiry import current_time_ms
-        from authsig.payload import signing_payload
         from authsig.replay import replay_key
 
+        # The verifier attaches the payload it checked to every decision it reaches after
+        # building one, approved ones included; without it, refuse (fail closed).
         payload = decision.payload
-        if payload is None:  # a Decision made elsewhere: rebuild what the verifier checked
-            payload = signing_payload(
-                method=info.method,
-                url=info.url,
-                body=body,
-                headers=info.header_items or info.headers,
-                empty_body=self.empty_body,
-                profile=self.profile,
-            )
+        if payload is None:
+            raise AuthSigError("approved decision carries no payload", code="internal_error")
         expiry = info.headers.get("privy-request-expiry", "").strip()
         skew_ms = int(self.clock_skew.total_seconds() * 1000)
         if expiry.isdigit() and expiry.isascii():
@@ -632,7 +624,7 @@ class Gate:
         if not decision.approved or self.replay_store is None:
             return self._refused_or_passed(decision)
         try:
-            key, expires_at = self._replay_entry(info, body, decision)
+            key, expires_at = self._replay_entry(info, decision)
             fresh = self.replay_store.add_if_absent(key, expires_at)
         except AuthSigError as exc:
             return self._replay_failed(decision, exc)
@@ -648,7 +640,7 @@ class Gate:
         if not decision.approved or self.replay_store is None:
             return self._refused_or_passed(decision)
         try:
-            key, expires_at = self._replay_entry(info, body, decision)
+            key, expires_at = self._replay_entry(info, decision)
             fresh = await self.replay_store.aadd_if_absent(key, expires_at)
         except AuthSigError as exc:
             return self._replay_failed(decision, exc)
