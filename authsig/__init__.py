@@ -1,42 +1,24 @@
-"""authsig: P-256 signing keys and authorization signatures (Privy key quorums, Cobo WaaS 2.0).
+"""authsig: signing keys and authorization signatures, verified against quorums.
 
-The names here are the pure core: keys, RFC 8785 canonicalization, the signing payload,
-signatures, the signature header, expiry, quorums and the verifier. Adapters live in their own
-modules: :mod:`authsig.asgi`, :mod:`authsig.wsgi`, :mod:`authsig.client`, :mod:`authsig.replay`,
-:mod:`authsig.cobo`, and the ``authsig`` command (:mod:`authsig.cli`).
+One screen of names; everything else lives in a package per concern:
+
+- keys and canonicalization (the scheme-neutral core): :class:`PrivateKey`,
+  :class:`PublicKey`, :func:`generate_private_key`, :func:`load_private_key`,
+  :func:`load_public_key`, :func:`canonicalize`; errors in :mod:`authsig.errors`;
+- Privy key quorums, the first scheme: :mod:`authsig.privy`. Its everyday names are repeated
+  here: :func:`sign_request`, :class:`KeyQuorum`, :class:`Verifier`, :func:`verify_request`,
+  :class:`Decision`, :func:`explain`;
+- verification options as one value: :class:`Policy`;
+- Cobo WaaS 2.0: :mod:`authsig.cobo`;
+- servers: :mod:`authsig.asgi`, :mod:`authsig.wsgi` (on the scheme-neutral :mod:`authsig.http`),
+  replay stores in :mod:`authsig.replay`; clients: :mod:`authsig.privy.client`;
+- the ``authsig`` command: :mod:`authsig.cli`.
 """
 
 from __future__ import annotations
 
-from authsig.errors import (
-    AuthSigError,
-    CanonicalizationError,
-    DuplicateSignatureError,
-    EmptySignatureEntryError,
-    ExpiredError,
-    ExpiryError,
-    ExpiryFormatError,
-    ExpiryInSecondsError,
-    ExpiryRequiredError,
-    ExpiryTooFarError,
-    HeaderTooLargeError,
-    InvalidBodyError,
-    KeyFormatError,
-    MissingHeaderError,
-    PayloadError,
-    QuorumError,
-    ReplayDetectedError,
-    ReplayError,
-    ReplayStoreUnavailableError,
-    SignatureFormatError,
-    SignatureHeaderError,
-    SignerError,
-    UserResolutionError,
-    WrongCurveError,
-)
-from authsig.expiry import check_expiry, make_expiry
-from authsig.explain import Explanation, explain
-from authsig.headers import format_signature_header, parse_signature_header
+from authsig import privy
+from authsig.errors import AuthSigError
 from authsig.jcs import canonicalize
 from authsig.keys import (
     PrivateKey,
@@ -45,75 +27,37 @@ from authsig.keys import (
     load_private_key,
     load_public_key,
 )
-from authsig.payload import signing_payload
-from authsig.quorum import KeyQuorum
-from authsig.signatures import (
-    der_to_raw,
-    raw_to_der,
-    sign,
-    verify_raw_signature,
-    verify_signature,
+from authsig.policy import Policy
+from authsig.privy import (
+    Decision,
+    KeyQuorum,
+    Verifier,
+    explain,
+    sign_request,
+    sign_request_async,
+    verify_request,
+    verify_request_async,
 )
-from authsig.signing import sign_request, sign_request_async
-from authsig.verifier import Decision, verify_request, verify_request_async
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 __all__ = [
-    # keys
+    "AuthSigError",
+    "Decision",
+    "KeyQuorum",
+    "Policy",
     "PrivateKey",
     "PublicKey",
+    "Verifier",
+    "__version__",
+    "canonicalize",
+    "explain",
     "generate_private_key",
     "load_private_key",
     "load_public_key",
-    # canonicalization and payload
-    "canonicalize",
-    "signing_payload",
-    # signatures and the header
-    "sign",
-    "verify_signature",
-    "verify_raw_signature",
-    "der_to_raw",
-    "raw_to_der",
-    "format_signature_header",
-    "parse_signature_header",
-    # expiry
-    "make_expiry",
-    "check_expiry",
-    # signing requests
+    "privy",
     "sign_request",
     "sign_request_async",
-    # quorums and verification
-    "KeyQuorum",
-    "Decision",
     "verify_request",
     "verify_request_async",
-    "Explanation",
-    "explain",
-    # errors
-    "AuthSigError",
-    "KeyFormatError",
-    "WrongCurveError",
-    "CanonicalizationError",
-    "PayloadError",
-    "InvalidBodyError",
-    "MissingHeaderError",
-    "SignatureFormatError",
-    "SignatureHeaderError",
-    "HeaderTooLargeError",
-    "EmptySignatureEntryError",
-    "DuplicateSignatureError",
-    "ExpiryError",
-    "ExpiryFormatError",
-    "ExpiryInSecondsError",
-    "ExpiredError",
-    "ExpiryTooFarError",
-    "ExpiryRequiredError",
-    "SignerError",
-    "QuorumError",
-    "UserResolutionError",
-    "ReplayError",
-    "ReplayDetectedError",
-    "ReplayStoreUnavailableError",
-    "__version__",
 ]

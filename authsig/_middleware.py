@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from urllib.parse import quote
 
 from authsig.errors import AuthSigError, ReplayStoreUnavailableError
-from authsig.verifier import REASON_STATUS, Decision, verify_request, verify_request_async
+from authsig.privy.verifier import REASON_STATUS, Decision, verify_request, verify_request_async
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from authsig.quorum import KeyQuorum
+    from authsig.privy.quorum import KeyQuorum
     from authsig.replay import ReplayStore
 
 __all__ = [
@@ -443,7 +443,7 @@ class Gate:
             raise AuthSigError(
                 "public_base_url must look like https://host[/prefix]", code="invalid_argument"
             )
-        from authsig.expiry import DEFAULT_CLOCK_SKEW, DEFAULT_MAX_LIFETIME
+        from authsig.privy.expiry import DEFAULT_CLOCK_SKEW, DEFAULT_MAX_LIFETIME
 
         self.quorum = quorum
         self.public_base_url = public_base_url
@@ -466,21 +466,23 @@ class Gate:
         self.clock_skew = clock_skew if clock_skew is not None else DEFAULT_CLOCK_SKEW
         self.type_prefix = problem_type_prefix
         self.detailed_problems = detailed_problems
-        options: dict[str, Any] = {
-            "allow_foreign_signatures": allow_foreign_signatures,
-            "require_expiry": self.require_expiry,
-            "max_lifetime": self.max_lifetime,
-            "clock_skew": self.clock_skew,
-            "empty_body": empty_body,
-            "profile": profile,
-        }
-        if user_keys is not None:
-            options["user_keys"] = user_keys
+        from authsig.policy import Policy
+
+        limits: dict[str, int] = {}
         if max_signatures is not None:
-            options["max_signatures"] = max_signatures
+            limits["max_signatures"] = max_signatures
         if max_header_length is not None:
-            options["max_header_length"] = max_header_length
-        self.verify_options = options
+            limits["max_header_length"] = max_header_length
+        policy = Policy(
+            allow_foreign_signatures=allow_foreign_signatures,
+            require_expiry=self.require_expiry,
+            max_lifetime=self.max_lifetime,
+            clock_skew=self.clock_skew,
+            empty_body=empty_body,
+            profile=profile,
+            **limits,
+        )
+        self.verify_options: dict[str, Any] = {"user_keys": user_keys, "policy": policy}
 
     # -- resolver
 
@@ -567,7 +569,7 @@ class Gate:
         return self.internal_error()
 
     def _replay_entry(self, info: RequestInfo, decision: Decision) -> tuple[str, int]:
-        from authsig.expiry import current_time_ms
+        from authsig.privy.expiry import current_time_ms
         from authsig.replay import replay_key
 
         # The verifier attaches the payload it checked to every decision it reaches after
@@ -649,7 +651,7 @@ class Gate:
 
 def _is_quorum(value: object) -> bool:
     try:
-        from authsig.quorum import KeyQuorum
+        from authsig.privy.quorum import KeyQuorum
     except ImportError:  # pragma: no cover - the quorum module is part of the core
         return False
     return isinstance(value, KeyQuorum)

@@ -11,12 +11,13 @@ Plain ASGI (works under Starlette, FastAPI, Quart, ...; needs no framework at ru
         replay_store=RedisReplayStore("redis://localhost:6379/0"),
     )
 
-Per HTTP request the ``quorum`` resolver (a :class:`~authsig.quorum.KeyQuorum`, or a sync or
+Per HTTP request the ``quorum`` resolver (a :class:`~authsig.privy.quorum.KeyQuorum`, or a sync or
 async callable taking a :class:`~authsig._middleware.RequestInfo`) says which quorum must
 approve it; ``None`` passes the request through untouched. Otherwise the body is read once (at
 most ``max_body_bytes``), verified together with the public URL and headers, checked against
 the replay store, and handed on intact to the app, with the
-:class:`~authsig.verifier.Decision` in ``scope["state"]["authsig"]`` (``request.state.authsig``
+:class:`~authsig.privy.verifier.Decision` in ``scope["state"]["authsig"]``
+(``request.state.authsig``
 in Starlette). Refusals are RFC 9457 ``application/problem+json`` documents with a ``reason``.
 """
 
@@ -79,7 +80,7 @@ class AuthSigMiddleware:
       ``max_lifetime``.
     - ``user_keys``, ``allow_foreign_signatures``, ``require_expiry``, ``max_lifetime``,
       ``clock_skew``, ``empty_body``, ``profile``, ``max_signatures``,
-      ``max_header_length``: passed to :func:`authsig.verifier.verify_request_async`.
+      ``max_header_length``: passed to :func:`authsig.privy.verifier.verify_request_async`.
     - ``problem_type_prefix``: prefix of the problem ``type`` URI (``urn:authsig:problem:``
       + reason code by default).
     - ``detailed_problems``: when False, the problem ``detail`` is a generic sentence instead

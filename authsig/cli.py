@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn, TextIO
 
 from authsig.errors import AuthSigError, KeyFormatError, PayloadError
+from authsig.policy import Policy
 
 __all__ = ["CLIError", "main", "parse_duration"]
 
@@ -793,7 +794,7 @@ def cmd_sign(args: argparse.Namespace) -> int:
                 print(signature)
         return 0
 
-    from authsig.signing import sign_request
+    from authsig.privy.signing import sign_request
 
     body = _request_body(args)
     headers = sign_request(
@@ -822,9 +823,9 @@ def cmd_sign(args: argparse.Namespace) -> int:
 
 def cmd_payload(args: argparse.Namespace) -> int:
     """``authsig payload``."""
-    from authsig.expiry import make_expiry
-    from authsig.headers import APP_ID_HEADER, EXPIRY_HEADER, IDEMPOTENCY_HEADER
-    from authsig.payload import signing_payload
+    from authsig.privy.expiry import make_expiry
+    from authsig.privy.headers import APP_ID_HEADER, EXPIRY_HEADER, IDEMPOTENCY_HEADER
+    from authsig.privy.payload import signing_payload
 
     headers = {APP_ID_HEADER: args.app_id}
     if args.idempotency_key is not None:
@@ -857,7 +858,7 @@ class _PayloadParts:
 
 def _parse_payload_file(name: str, payload: bytes, profile: Profile) -> _PayloadParts:
     """Recover method, URL, body and privy headers from payload bytes (checked canonical)."""
-    from authsig.payload import parse_body, signing_payload
+    from authsig.privy.payload import parse_body, signing_payload
 
     try:
         obj = parse_body(payload)
@@ -932,7 +933,7 @@ def _user_resolver(users: Mapping[str, list[Any]]) -> Callable[[str], list[Any]]
 
 
 def _load_quorum(args: argparse.Namespace, *, required: bool) -> Any:
-    from authsig.quorum import KeyQuorum
+    from authsig.privy.quorum import KeyQuorum
 
     if args.user_key and not args.quorum:
         raise CLIError("--user-key goes with --quorum (a quorum with user_ids)")
@@ -959,8 +960,8 @@ def _load_quorum(args: argparse.Namespace, *, required: bool) -> Any:
 
 def cmd_combine(args: argparse.Namespace) -> int:
     """``authsig combine``."""
-    from authsig.expiry import check_expiry
-    from authsig.headers import EXPIRY_HEADER, SIGNATURE_HEADER, format_signature_header
+    from authsig.privy.expiry import check_expiry
+    from authsig.privy.headers import EXPIRY_HEADER, SIGNATURE_HEADER, format_signature_header
     from authsig.signatures import decode_signature, verify_signature
 
     payload = _read_input(args.payload)
@@ -996,7 +997,7 @@ def cmd_combine(args: argparse.Namespace) -> int:
     headers = dict(parts.headers)
     headers[SIGNATURE_HEADER] = format_signature_header(unique)
     if quorum is not None and args.quorum:
-        from authsig.verifier import verify_request
+        from authsig.privy.verifier import verify_request
 
         decision = verify_request(
             method=parts.method,
@@ -1005,8 +1006,9 @@ def cmd_combine(args: argparse.Namespace) -> int:
             headers=headers,
             quorum=quorum,
             user_keys=_user_resolver(users),
-            empty_body="string" if parts.body == {} else "preserve",
-            profile=args.profile,
+            policy=Policy(
+                empty_body="string" if parts.body == {} else "preserve", profile=args.profile
+            ),
         )
         if not decision.approved:
             print(f"{PROG}: refused: {decision.reason}: {decision.message}", file=sys.stderr)
@@ -1048,18 +1050,20 @@ def _verify_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "quorum": quorum,
         "now_ms": args.now,
         "user_keys": _user_resolver(_user_keys(args)),
-        "allow_foreign_signatures": args.allow_foreign_signatures,
-        "require_expiry": args.require_expiry,
-        "max_lifetime": max_lifetime,
-        "clock_skew": clock_skew,
-        "empty_body": args.empty_body,
-        "profile": args.profile,
+        "policy": Policy(
+            allow_foreign_signatures=args.allow_foreign_signatures,
+            require_expiry=args.require_expiry,
+            max_lifetime=max_lifetime,
+            clock_skew=clock_skew,
+            empty_body=args.empty_body,
+            profile=args.profile,
+        ),
     }
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """``authsig verify``."""
-    from authsig.verifier import verify_request
+    from authsig.privy.verifier import verify_request
 
     decision = verify_request(**_verify_kwargs(args))
     if args.json:
@@ -1072,7 +1076,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """``authsig explain``."""
-    from authsig.explain import explain
+    from authsig.privy.explain import explain
 
     report = explain(
         **_verify_kwargs(args),
@@ -1089,7 +1093,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_canonicalize(args: argparse.Namespace) -> int:
     """``authsig canonicalize``."""
     from authsig.jcs import canonicalize
-    from authsig.payload import parse_body
+    from authsig.privy.payload import parse_body
 
     data = _read_input(args.file)
     if not data.strip():

@@ -3,7 +3,7 @@
 It generates four P-256 keys, builds a 2-of-3 key quorum one of whose members is a nested
 2-of-2 quorum, serves a small sample app behind :mod:`authsig.asgi` under uvicorn on
 ``127.0.0.1`` (a free port), and sends signed requests with httpx and
-:mod:`authsig.client`:
+:mod:`authsig.privy.client`:
 
 1. ``one_signature`` - one member signs: valid, but below the threshold (403);
 2. ``quorum_met`` - a key plus the nested quorum sign: approved (200);
@@ -216,12 +216,12 @@ def run_demo(*, out: TextIO | None = None, as_json: bool = False) -> DemoResult:
     """Run the demo; print a readable summary (or one JSON object) to ``out``."""
     uvicorn, httpx = _require_extras()
     from authsig.asgi import AuthSigMiddleware
-    from authsig.client import PrivyAuth
-    from authsig.explain import explain
     from authsig.keys import generate_private_key
-    from authsig.quorum import KeyQuorum
+    from authsig.privy.client import PrivyAuth
+    from authsig.privy.explain import explain
+    from authsig.privy.quorum import KeyQuorum
+    from authsig.privy.signing import sign_request
     from authsig.replay import MemoryReplayStore
-    from authsig.signing import sign_request
 
     def say(text: str = "") -> None:
         if out is not None and not as_json:

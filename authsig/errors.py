@@ -2,7 +2,7 @@
 
 Every failure that authsig raises because of bad input is an :class:`AuthSigError`.
 Each class carries a stable machine-readable ``code`` (a reason code shared with
-:class:`authsig.verifier.Decision` and the HTTP problem documents of the middleware).
+:class:`authsig.privy.verifier.Decision` and the HTTP problem documents of the middleware).
 Messages never contain private key material.
 """
 
@@ -33,12 +33,6 @@ __all__ = [
     "ReplayError",
     "ReplayDetectedError",
     "ReplayStoreUnavailableError",
-    "CoboError",
-    "CoboKeyError",
-    "CoboRequestError",
-    "CoboSignatureError",
-    "CoboNonceError",
-    "CoboGroupError",
 ]
 
 
@@ -222,42 +216,3 @@ class ReplayStoreUnavailableError(ReplayError):
     """The replay store is full or unreachable; authsig fails closed."""
 
     code = "replay_store_unavailable"
-
-
-# --- Cobo --------------------------------------------------------------------------------
-
-
-class CoboError(AuthSigError):
-    """Base class of Cobo WaaS 2.0 signature and group errors (see ``authsig.cobo``)."""
-
-    code = "cobo_error"
-
-
-class CoboKeyError(CoboError, KeyFormatError):
-    """A Cobo API secret or API key cannot be loaded (bad hex, wrong length, not on the curve)."""
-
-    code = "cobo_invalid_key"
-
-
-class CoboRequestError(CoboError):
-    """The parts of a request to sign or verify are unusable (path, method, query, body type)."""
-
-    code = "cobo_invalid_request"
-
-
-class CoboSignatureError(CoboError):
-    """A Cobo request or event signature is missing, malformed or does not verify."""
-
-    code = "cobo_invalid_signature"
-
-
-class CoboNonceError(CoboError):
-    """A ``Biz-Api-Nonce`` or ``Biz-Timestamp`` is malformed, stale or too far in the future."""
-
-    code = "cobo_stale_nonce"
-
-
-class CoboGroupError(CoboError):
-    """A key share holder group, a vault's set of groups, or a group transition is invalid."""
-
-    code = "cobo_invalid_group"

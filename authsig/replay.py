@@ -26,11 +26,11 @@ import asyncio
 import hashlib
 import heapq
 import threading
-import time
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from authsig._clock import now_ms as _now_ms
 from authsig.errors import AuthSigError, ReplayStoreUnavailableError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -55,14 +55,10 @@ DEFAULT_REDIS_PREFIX = "authsig:replay:"
 _KEY_DOMAIN = b"authsig-replay-v1\x00"
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 def replay_key(payload: bytes) -> str:
     """The replay key of a request: hex SHA-256 of its canonical signing payload.
 
-    ``payload`` is what :func:`authsig.payload.signing_payload` returns for the request. It
+    ``payload`` is what :func:`authsig.privy.payload.signing_payload` returns for the request. It
     covers the method, the URL, the parsed body and the ``privy-app-id``,
     ``privy-request-expiry`` and ``privy-idempotency-key`` headers, so two requests get the same
     key exactly when every signature on one would also verify on the other. The signature header

@@ -30,10 +30,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from authsig.errors import AuthSigError
-from authsig.headers import format_signature_header, parse_signature_header
 from authsig.jcs import canonicalize
 from authsig.keys import PrivateKey, PublicKey, load_private_key, load_public_key
-from authsig.payload import signing_payload
+from authsig.privy.headers import format_signature_header, parse_signature_header
+from authsig.privy.payload import signing_payload
 from authsig.signatures import der_to_raw, raw_to_der, sign, verify_signature
 
 __all__ = [
@@ -731,7 +731,7 @@ def _check_signing_case(case: Mapping[str, Any]) -> str | None:
 
 def _check_sign_request(case: Mapping[str, Any], payload: bytes) -> str | None:
     """sign_request (the recipe) must produce the same headers."""
-    from authsig.signing import sign_request
+    from authsig.privy.signing import sign_request
 
     request = case["request"]
     lowered = {k.lower(): v for k, v in request["headers"].items()}
@@ -1423,8 +1423,9 @@ def _quorum_cases() -> list[dict[str, Any]]:
 
 
 def _check_decision_case(case: Mapping[str, Any]) -> str | None:
-    from authsig.quorum import KeyQuorum
-    from authsig.verifier import verify_request
+    from authsig.policy import Policy
+    from authsig.privy.quorum import KeyQuorum
+    from authsig.privy.verifier import verify_request
 
     expected = case["expected"]
     try:
@@ -1453,12 +1454,14 @@ def _check_decision_case(case: Mapping[str, Any]) -> str | None:
         quorum=quorum,
         now_ms=case["now_ms"],
         user_keys=resolve,
-        allow_foreign_signatures=opts["allow_foreign_signatures"],
-        require_expiry=opts["require_expiry"],
-        max_lifetime=timedelta(milliseconds=opts["max_lifetime_ms"]),
-        clock_skew=timedelta(milliseconds=opts["clock_skew_ms"]),
-        empty_body=opts["empty_body"],
-        profile=opts["profile"],
+        policy=Policy(
+            allow_foreign_signatures=opts["allow_foreign_signatures"],
+            require_expiry=opts["require_expiry"],
+            max_lifetime=timedelta(milliseconds=opts["max_lifetime_ms"]),
+            clock_skew=timedelta(milliseconds=opts["clock_skew_ms"]),
+            empty_body=opts["empty_body"],
+            profile=opts["profile"],
+        ),
     )
     got = (decision.approved, decision.reason, decision.http_status)
     want = (expected["approved"], expected["reason"], expected["http_status"])

@@ -13,7 +13,7 @@ For Flask, Django (through its WSGI handler) and any PEP 3333 app::
 Same behaviour as :class:`authsig.asgi.AuthSigMiddleware`, but the quorum resolver must be
 synchronous. The body is read once (bounded by ``max_body_bytes``) and ``wsgi.input`` is
 replaced with an in-memory copy, so the app reads the same bytes. The
-:class:`~authsig.verifier.Decision` is in ``environ["authsig.decision"]`` (None for requests
+:class:`~authsig.privy.verifier.Decision` is in ``environ["authsig.decision"]`` (None for requests
 that need no signature).
 """
 

@@ -25,9 +25,10 @@ from starlette.routing import Route
 
 from authsig.asgi import AuthSigMiddleware
 from authsig.keys import load_public_key
-from authsig.quorum import KeyQuorum
+from authsig.policy import Policy
+from authsig.privy.quorum import KeyQuorum
+from authsig.privy.verifier import verify_request
 from authsig.replay import MemoryReplayStore
-from authsig.verifier import verify_request
 
 PATH = "/v1/wallets/{wallet_id}/rpc"
 
@@ -50,7 +51,7 @@ def build_app(mode: str, port: int, public_key: str) -> Any:
             body=body,
             headers=request.headers,
             quorum=quorum,
-            require_expiry=True,
+            policy=Policy(require_expiry=True),
         )
         if not decision.approved:
             return JSONResponse({"reason": decision.reason}, status_code=decision.http_status)

@@ -149,8 +149,8 @@ def run(config: BenchConfig) -> Section:
     """Measure and return the P1 section."""
     try:
         from authsig.keys import generate_private_key, load_private_key
-        from authsig.payload import signing_payload
-        from authsig.signing import sign_request
+        from authsig.privy.payload import signing_payload
+        from authsig.privy.signing import sign_request
     except ImportError as exc:
         raise Unavailable(f"authsig signing is not importable yet: {exc}") from exc
 

@@ -57,9 +57,9 @@ def run(config: BenchConfig) -> Section:
     """Measure and return the P3 section."""
     try:
         from authsig.keys import generate_private_key
-        from authsig.payload import signing_payload
-        from authsig.quorum import KeyQuorum
-        from authsig.verifier import verify_request
+        from authsig.privy.payload import signing_payload
+        from authsig.privy.quorum import KeyQuorum
+        from authsig.privy.verifier import verify_request
     except ImportError as exc:
         raise Unavailable(f"the verifier is not importable yet: {exc}") from exc
 

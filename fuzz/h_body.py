@@ -16,10 +16,10 @@ from typing import Any
 
 from authsig.errors import AuthSigError
 from authsig.keys import PrivateKey, generate_private_key
-from authsig.payload import parse_body, signing_payload
-from authsig.quorum import KeyQuorum
-from authsig.signing import sign_request
-from authsig.verifier import verify_request
+from authsig.privy.payload import parse_body, signing_payload
+from authsig.privy.quorum import KeyQuorum
+from authsig.privy.signing import sign_request
+from authsig.privy.verifier import verify_request
 from fuzz import InvariantBroken
 from fuzz._data import Reader
 

@@ -14,8 +14,8 @@ from datetime import timedelta
 from authsig.cobo.keys import generate_api_key_pair
 from authsig.cobo.signing import verify_request as cobo_verify_request
 from authsig.errors import AuthSigError
-from authsig.expiry import check_expiry
-from authsig.headers import format_signature_header, parse_signature_header
+from authsig.privy.expiry import check_expiry
+from authsig.privy.headers import format_signature_header, parse_signature_header
 from fuzz import InvariantBroken
 from fuzz._data import Reader
 

@@ -27,10 +27,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from authsig.asgi import AuthSigMiddleware
 from authsig.errors import AuthSigError
 from authsig.keys import PrivateKey, generate_private_key
-from authsig.payload import signing_payload
-from authsig.quorum import KeyQuorum
+from authsig.privy.payload import signing_payload
+from authsig.privy.quorum import KeyQuorum
+from authsig.privy.signing import sign_request
 from authsig.replay import MemoryReplayStore
-from authsig.signing import sign_request
 from fuzz import InvariantBroken
 from fuzz._data import Reader
 

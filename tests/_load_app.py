@@ -14,7 +14,7 @@ from servers import echo_app
 
 from authsig.asgi import AuthSigMiddleware
 from authsig.keys import load_public_key
-from authsig.quorum import KeyQuorum
+from authsig.privy.quorum import KeyQuorum
 from authsig.replay import MemoryReplayStore
 
 

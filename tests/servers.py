@@ -287,7 +287,7 @@ def replay_app_from_env() -> Any:
     ``AUTHSIG_TEST_THRESHOLD``, ``AUTHSIG_TEST_REDIS`` (URL), ``AUTHSIG_TEST_BASE_URL``.
     """
     from authsig.asgi import AuthSigMiddleware
-    from authsig.quorum import KeyQuorum
+    from authsig.privy.quorum import KeyQuorum
     from authsig.replay import RedisReplayStore
 
     quorum = KeyQuorum(

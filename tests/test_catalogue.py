@@ -29,17 +29,18 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from authsig import errors as E
 from authsig.asgi import AuthSigMiddleware
+from authsig.cobo import errors as CE
 from authsig.cobo.keys import load_api_secret
 from authsig.cobo.signing import sign_request as cobo_sign_request
 from authsig.cobo.signing import verify_request as cobo_verify_request
 from authsig.errors import AuthSigError
-from authsig.expiry import check_expiry
-from authsig.headers import parse_signature_header
 from authsig.keys import PrivateKey, load_public_key
-from authsig.payload import parse_body, signing_payload
-from authsig.quorum import KeyQuorum
+from authsig.privy.expiry import check_expiry
+from authsig.privy.headers import parse_signature_header
+from authsig.privy.payload import parse_body, signing_payload
+from authsig.privy.quorum import KeyQuorum
+from authsig.privy.verifier import REASON_STATUS, verify_request
 from authsig.signatures import decode_signature, sign
-from authsig.verifier import REASON_STATUS, verify_request
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "bad-input-catalogue.md"
@@ -448,74 +449,74 @@ CASES: list[Case] = [
     _q({"authorization_keys": [{"display_name": "x"}]}, "authorization key without public_key"),
     # Cobo WaaS 2.0 request headers
     _cobo(
-        _drop("Biz-Api-Key"), "`Biz-Api-Key` missing", E.CoboSignatureError, "missing_header", 401
+        _drop("Biz-Api-Key"), "`Biz-Api-Key` missing", CE.CoboSignatureError, "missing_header", 401
     ),
     _cobo(
         _drop("Biz-Api-Nonce"),
         "`Biz-Api-Nonce` missing",
-        E.CoboSignatureError,
+        CE.CoboSignatureError,
         "missing_header",
         401,
     ),
     _cobo(
         _drop("Biz-Api-Signature"),
         "`Biz-Api-Signature` missing",
-        E.CoboSignatureError,
+        CE.CoboSignatureError,
         "missing_signature",
         401,
     ),
     _cobo(
         _set("Biz-Api-Signature", "zz-not-hex"),
         "signature not hex",
-        E.CoboSignatureError,
+        CE.CoboSignatureError,
         "malformed_signature",
         401,
     ),
     _cobo(
         _twice("Biz-Api-Signature"),
         "signature header sent twice",
-        E.CoboSignatureError,
+        CE.CoboSignatureError,
         "malformed_signature",
         401,
     ),
     _cobo(
-        _set("Biz-Api-Key", "xyz"), "API key not hex", E.CoboSignatureError, "unknown_api_key", 401
+        _set("Biz-Api-Key", "xyz"), "API key not hex", CE.CoboSignatureError, "unknown_api_key", 401
     ),
     _cobo(
         _set("Biz-Api-Key", COBO_OTHER.api_key),
         "API key not accepted",
-        E.CoboSignatureError,
+        CE.CoboSignatureError,
         "unknown_api_key",
         401,
     ),
     _cobo(
-        _set("Biz-Api-Nonce", "abc"), "nonce not decimal", E.CoboNonceError, "malformed_nonce", 401
+        _set("Biz-Api-Nonce", "abc"), "nonce not decimal", CE.CoboNonceError, "malformed_nonce", 401
     ),
     _cobo(
         _set("Biz-Api-Nonce", str(NOW_MS // 1000)),
         "nonce in seconds",
-        E.CoboNonceError,
+        CE.CoboNonceError,
         "malformed_nonce",
         401,
     ),
     _cobo(
         _set("Biz-Api-Nonce", str(NOW_MS - 10 * 60_000)),
         "nonce 10 minutes old",
-        E.CoboNonceError,
+        CE.CoboNonceError,
         "stale_nonce",
         401,
     ),
     _cobo(
         _set("Biz-Api-Nonce", str(NOW_MS + 10 * 60_000)),
         "nonce 10 minutes ahead",
-        E.CoboNonceError,
+        CE.CoboNonceError,
         "future_nonce",
         401,
     ),
     _cobo(
         _cobo_sig_of_other,
         "signature by another secret",
-        E.CoboSignatureError,
+        CE.CoboSignatureError,
         "invalid_signature",
         401,
     ),

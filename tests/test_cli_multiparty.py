@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from test_cli import AUTHSIG, URL, assert_one_line_error, err, keygen, out, run
 
-from authsig.quorum import KeyQuorum
-from authsig.verifier import verify_request
+from authsig.privy.quorum import KeyQuorum
+from authsig.privy.verifier import verify_request
 
 BODY = '{"method": "eth_sendTransaction", "params": {"to": "0xabc", "value": "0x10"}}'
 

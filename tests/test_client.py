@@ -16,12 +16,12 @@ import httpx
 import pytest
 import requests
 
-from authsig.client import PrivyAuth, PrivyRequestsAuth
 from authsig.errors import AuthSigError, SignerError
-from authsig.expiry import current_time_ms
-from authsig.headers import parse_signature_header
 from authsig.keys import PrivateKey, generate_private_key
-from authsig.payload import payload_object, signing_payload
+from authsig.privy.client import PrivyAuth, PrivyRequestsAuth
+from authsig.privy.expiry import current_time_ms
+from authsig.privy.headers import parse_signature_header
+from authsig.privy.payload import payload_object, signing_payload
 from authsig.signatures import decode_signature, sign, verify_signature
 
 APP = "app-123"

@@ -19,7 +19,8 @@ from authsig.cobo import (
     sign_event,
     verify_event,
 )
-from authsig.errors import CoboKeyError, CoboRequestError, ReplayStoreUnavailableError
+from authsig.cobo.errors import CoboKeyError, CoboRequestError
+from authsig.errors import ReplayStoreUnavailableError
 
 SECRET = "4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d"
 PUBLIC = ed25519.Ed25519PrivateKey.from_private_bytes(bytes.fromhex(SECRET)).public_key()

@@ -14,7 +14,7 @@ from authsig.cobo import (
     upgrade_to_main_group,
     validate_vault_groups,
 )
-from authsig.errors import CoboGroupError
+from authsig.cobo.errors import CoboGroupError
 
 # The example response object of the WaaS 2.0 API reference (seed 000, key share holder group).
 SEED_GROUP: dict[str, Any] = {

@@ -16,8 +16,8 @@ import pytest
 from _cobo_servers import uvicorn_server, waitress_server
 
 from authsig.cobo import CoboEventASGIMiddleware, CoboEventWSGIMiddleware, sign_event
+from authsig.cobo.errors import CoboRequestError
 from authsig.cobo.keys import load_api_secret
-from authsig.errors import CoboRequestError
 
 SECRET = "4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d"
 OTHER_SECRET = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
@@ -202,7 +202,7 @@ def test_other_paths_pass_through(server: tuple[str, list[str]]) -> None:
 def test_configuration_errors_fail_at_start() -> None:
     with pytest.raises(CoboRequestError):
         CoboEventASGIMiddleware(_asgi_app([]), max_body_bytes=-1)
-    from authsig.errors import CoboKeyError
+    from authsig.cobo.errors import CoboKeyError
 
     with pytest.raises(CoboKeyError):
         CoboEventWSGIMiddleware(_wsgi_app([]), environment="qa")  # type: ignore[arg-type]

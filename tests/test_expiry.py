@@ -16,7 +16,7 @@ from authsig.errors import (
     ExpiryInSecondsError,
     ExpiryTooFarError,
 )
-from authsig.expiry import (
+from authsig.privy.expiry import (
     DEFAULT_CLOCK_SKEW,
     DEFAULT_EXPIRES_IN,
     DEFAULT_MAX_LIFETIME,

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from authsig.explain import Explanation, explain
 from authsig.jcs import canonicalize
 from authsig.keys import PrivateKey, generate_private_key
-from authsig.payload import payload_object
-from authsig.quorum import KeyQuorum
+from authsig.policy import POLICY_FIELDS, Policy
+from authsig.privy.explain import Explanation, explain
+from authsig.privy.payload import payload_object
+from authsig.privy.quorum import KeyQuorum
 from authsig.signatures import sign
 
 NOW = 1_800_000_000_000
@@ -55,7 +56,8 @@ def run(quorum: KeyQuorum, headers: dict[str, str], **kw: Any) -> Explanation:
     kw.setdefault("method", "POST")
     kw.setdefault("url", URL)
     kw.setdefault("body", BODY)
-    return explain(headers=headers, quorum=quorum, now_ms=NOW, **kw)
+    fields = {name: kw.pop(name) for name in list(kw) if name in POLICY_FIELDS}
+    return explain(headers=headers, quorum=quorum, now_ms=NOW, policy=Policy(**fields), **kw)
 
 
 def assert_near_miss(report: Explanation, code: str, key: PrivateKey) -> None:

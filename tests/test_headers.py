@@ -15,7 +15,8 @@ from authsig.errors import (
     HeaderTooLargeError,
     SignatureHeaderError,
 )
-from authsig.headers import (
+from authsig.keys import generate_private_key
+from authsig.privy.headers import (
     APP_ID_HEADER,
     EXPIRY_HEADER,
     IDEMPOTENCY_HEADER,
@@ -25,7 +26,6 @@ from authsig.headers import (
     format_signature_header,
     parse_signature_header,
 )
-from authsig.keys import generate_private_key
 from authsig.signatures import sign
 
 KEY = generate_private_key()
@@ -162,7 +162,7 @@ def test_parse_with_der_agrees_with_parse_signature_header() -> None:
     import base64 as b64
 
     from authsig.errors import SignatureHeaderError
-    from authsig.headers import _parse_with_der, parse_signature_header
+    from authsig.privy.headers import _parse_with_der, parse_signature_header
 
     a = b64.b64encode(b"\x30\x06\x02\x01\x01\x02\x01\x01").decode()
     b = b64.b64encode(bytes(range(70))).decode()

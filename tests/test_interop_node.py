@@ -26,14 +26,14 @@ import pytest
 from _interop import b64, node_driver, unb64
 
 from authsig.errors import CanonicalizationError
-from authsig.headers import parse_signature_header
 from authsig.jcs import canonicalize
 from authsig.keys import PrivateKey, generate_private_key, load_private_key, load_public_key
-from authsig.payload import signing_payload
-from authsig.quorum import KeyQuorum
+from authsig.privy.headers import parse_signature_header
+from authsig.privy.payload import signing_payload
+from authsig.privy.quorum import KeyQuorum
+from authsig.privy.signing import sign_request
+from authsig.privy.verifier import verify_request
 from authsig.signatures import sign, verify_signature
-from authsig.signing import sign_request
-from authsig.verifier import verify_request
 
 pytestmark = pytest.mark.interop
 

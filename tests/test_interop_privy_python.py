@@ -23,12 +23,13 @@ import pytest
 from _interop import python_driver, unb64
 
 from authsig.errors import CanonicalizationError
-from authsig.headers import parse_signature_header
 from authsig.keys import PrivateKey, generate_private_key, load_private_key
-from authsig.payload import signing_payload
-from authsig.quorum import KeyQuorum
+from authsig.policy import Policy
+from authsig.privy.headers import parse_signature_header
+from authsig.privy.payload import signing_payload
+from authsig.privy.quorum import KeyQuorum
+from authsig.privy.verifier import verify_request
 from authsig.signatures import verify_signature
-from authsig.verifier import verify_request
 
 pytestmark = pytest.mark.interop
 
@@ -260,7 +261,7 @@ def test_verifier_approves_sdk_requests(run: Run, index: int) -> None:
         "quorum": quorum,
         "now_ms": now_ms,
     }
-    compat = verify_request(**common, profile="canonicaljson")
+    compat = verify_request(**common, policy=Policy(profile="canonicaljson"))
     assert (compat.approved, compat.reason) == (True, "approved"), compat.message
     strict = verify_request(**common)
     if name in AGREE:

@@ -33,7 +33,7 @@ import pytest
 from servers import ROOT, ServerUnavailable, uvicorn_process
 
 from authsig.keys import PrivateKey, generate_private_key
-from authsig.signing import sign_request
+from authsig.privy.signing import sign_request
 
 BASE = "https://api.example.com"
 FRESH = int(os.environ.get("AUTHSIG_LOAD_FRESH", "1000"))

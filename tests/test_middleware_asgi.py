@@ -1,5 +1,5 @@
 """ASGI middleware end to end: uvicorn on 127.0.0.1 serving Starlette and bare ASGI apps,
-called by httpx clients that sign with :class:`authsig.client.PrivyAuth`."""
+called by httpx clients that sign with :class:`authsig.privy.client.PrivyAuth`."""
 
 from __future__ import annotations
 
@@ -28,11 +28,11 @@ from starlette.routing import Route
 
 from authsig._middleware import RequestInfo
 from authsig.asgi import AuthSigMiddleware
-from authsig.client import PrivyAuth
 from authsig.keys import generate_private_key
-from authsig.quorum import KeyQuorum
+from authsig.privy.client import PrivyAuth
+from authsig.privy.quorum import KeyQuorum
+from authsig.privy.signing import sign_request
 from authsig.replay import MemoryReplayStore, RedisReplayStore
-from authsig.signing import sign_request
 
 APP_ID = "app-e2e"
 LIMIT = 2048

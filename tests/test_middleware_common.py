@@ -22,11 +22,11 @@ from authsig._middleware import (
 )
 from authsig.asgi import AuthSigMiddleware
 from authsig.errors import AuthSigError
-from authsig.expiry import current_time_ms
 from authsig.keys import generate_private_key
-from authsig.quorum import KeyQuorum
+from authsig.privy.expiry import current_time_ms
+from authsig.privy.quorum import KeyQuorum
+from authsig.privy.signing import sign_request
 from authsig.replay import MemoryReplayStore
-from authsig.signing import sign_request
 
 TRUSTED = parse_trusted_proxies(["10.0.0.0/8", "::1"])
 
@@ -462,7 +462,7 @@ def test_replay_store_must_be_a_store_memory_or_none() -> None:
 def test_replay_key_is_the_payload_the_verifier_checked() -> None:
     # The gate keys the replay store on the payload the verifier already built (not a second
     # canonicalization), and that is the same payload a client signs.
-    from authsig.payload import signing_payload
+    from authsig.privy.payload import signing_payload
     from authsig.replay import replay_key
 
     key = generate_private_key()

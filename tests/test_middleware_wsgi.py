@@ -1,5 +1,5 @@
 """WSGI middleware end to end: waitress on 127.0.0.1 serving Flask, called by ``requests``
-(and httpx) clients that sign with :mod:`authsig.client`."""
+(and httpx) clients that sign with :mod:`authsig.privy.client`."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from flask import Flask, jsonify, request
 from servers import ServerUnavailable, redis_server, waitress_thread
 
 from authsig._middleware import RequestInfo
-from authsig.client import PrivyAuth, PrivyRequestsAuth
 from authsig.keys import generate_private_key
-from authsig.quorum import KeyQuorum
+from authsig.privy.client import PrivyAuth, PrivyRequestsAuth
+from authsig.privy.quorum import KeyQuorum
+from authsig.privy.signing import sign_request
 from authsig.replay import MemoryReplayStore, RedisReplayStore
-from authsig.signing import sign_request
 from authsig.wsgi import ENVIRON_KEY, AuthSigWSGIMiddleware
 
 APP_ID = "app-wsgi"

@@ -13,7 +13,7 @@ from authsig.errors import (
     MissingHeaderError,
     PayloadError,
 )
-from authsig.payload import parse_body, payload_object, signing_payload
+from authsig.privy.payload import parse_body, payload_object, signing_payload
 
 URL = "https://api.privy.io/v1/wallets/abc123/rpc"
 APP = {"privy-app-id": "cm1234app"}
@@ -238,7 +238,7 @@ def test_every_error_is_an_authsig_error() -> None:
 def test_fast_payload_assembly_matches_whole_canonicalization() -> None:
     """The part-wise RFC 8785 assembly gives the bytes of canonicalizing the whole object."""
     from authsig.jcs import canonicalize
-    from authsig.payload import _canonical_payload_fast, payload_object
+    from authsig.privy.payload import _canonical_payload_fast, payload_object
 
     cases = [
         ({"a": 1, "b": [1.5, "é", None, True]}, {"privy-app-id": "app"}),
@@ -259,7 +259,7 @@ def test_fast_payload_assembly_matches_whole_canonicalization() -> None:
 
 
 def test_fast_payload_assembly_declines_unusual_values() -> None:
-    from authsig.payload import _canonical_payload_fast, payload_object
+    from authsig.privy.payload import _canonical_payload_fast, payload_object
 
     obj = payload_object(
         method="POST", url="https://h/\ud800", body={}, headers={"privy-app-id": "a"}

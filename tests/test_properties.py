@@ -29,14 +29,14 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from authsig.errors import CanonicalizationError
-from authsig.headers import format_signature_header
 from authsig.jcs import canonicalize
 from authsig.keys import PrivateKey, PublicKey, load_private_key, load_public_key
-from authsig.payload import signing_payload
-from authsig.quorum import KeyQuorum
+from authsig.privy.headers import format_signature_header
+from authsig.privy.payload import signing_payload
+from authsig.privy.quorum import KeyQuorum
+from authsig.privy.signing import sign_request
+from authsig.privy.verifier import verify_request
 from authsig.signatures import sign
-from authsig.signing import sign_request
-from authsig.verifier import verify_request
 
 SLOW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FAST = settings(max_examples=300, deadline=None)

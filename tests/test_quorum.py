@@ -12,7 +12,7 @@ import pytest
 
 from authsig.errors import QuorumError, UserResolutionError
 from authsig.keys import PublicKey, generate_private_key, load_public_key
-from authsig.quorum import (
+from authsig.privy.quorum import (
     MAX_DISPLAY_NAME,
     MAX_NESTED_QUORUMS,
     KeyQuorum,

@@ -47,7 +47,7 @@ def test_replay_key_is_a_hash_of_the_payload() -> None:
 
 
 def test_replay_key_follows_the_signing_payload() -> None:
-    from authsig.payload import signing_payload
+    from authsig.privy.payload import signing_payload
 
     def key(**changes: object) -> str:
         parts: dict[str, object] = {
@@ -179,7 +179,7 @@ def test_memory_store_async() -> None:
 def test_redis_store_add_if_absent(redis_url: str) -> None:
     import redis
 
-    from authsig.expiry import current_time_ms
+    from authsig.privy.expiry import current_time_ms
 
     store = RedisReplayStore(redis_url, prefix="t1:")
     assert isinstance(store, ReplayStore)
@@ -198,7 +198,7 @@ def test_redis_store_add_if_absent(redis_url: str) -> None:
 def test_redis_store_key_expires(redis_url: str) -> None:
     import time
 
-    from authsig.expiry import current_time_ms
+    from authsig.privy.expiry import current_time_ms
 
     store = RedisReplayStore(redis_url, prefix="t2:")
     expires = current_time_ms() + 1_100
@@ -214,7 +214,7 @@ def test_redis_store_with_given_clients(redis_url: str) -> None:
     import redis
     import redis.asyncio as aredis
 
-    from authsig.expiry import current_time_ms
+    from authsig.privy.expiry import current_time_ms
 
     expires = current_time_ms() + 60_000
     sync_client = redis.Redis.from_url(redis_url)
@@ -241,7 +241,7 @@ def test_redis_store_with_given_clients(redis_url: str) -> None:
 
 @pytest.mark.redis
 def test_redis_store_concurrent_threads(redis_url: str) -> None:
-    from authsig.expiry import current_time_ms
+    from authsig.privy.expiry import current_time_ms
 
     store = RedisReplayStore(redis_url, prefix="t4:")
     expires = current_time_ms() + 60_000
@@ -283,7 +283,7 @@ def test_redis_store_unreachable_fails_closed() -> None:
 
 @pytest.mark.redis
 def test_redis_store_from_url_works_across_event_loops(redis_url: str) -> None:
-    from authsig.expiry import current_time_ms
+    from authsig.privy.expiry import current_time_ms
 
     store = RedisReplayStore(redis_url, prefix="t5:")
     expires = current_time_ms() + 60_000

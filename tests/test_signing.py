@@ -20,11 +20,11 @@ from authsig.errors import (
     PayloadError,
     SignerError,
 )
-from authsig.headers import parse_signature_header
 from authsig.keys import PrivateKey, generate_private_key
-from authsig.payload import signing_payload
+from authsig.privy.headers import parse_signature_header
+from authsig.privy.payload import signing_payload
+from authsig.privy.signing import sign_request, sign_request_async
 from authsig.signatures import sign, verify_signature
-from authsig.signing import sign_request, sign_request_async
 
 URL = "https://api.privy.io/v1/wallets/w1/rpc"
 BODY = {"method": "eth_signTransaction", "params": {"transaction": {"value": 1.5, "to": "0xab"}}}

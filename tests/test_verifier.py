@@ -15,16 +15,17 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from authsig import verifier
 from authsig._recover import P256_N
 from authsig.errors import QuorumError
-from authsig.headers import format_signature_header
 from authsig.keys import PrivateKey, PublicKey, generate_private_key
-from authsig.payload import signing_payload
-from authsig.quorum import KeyQuorum
+from authsig.policy import POLICY_FIELDS, Policy
+from authsig.privy import verifier
+from authsig.privy.headers import format_signature_header
+from authsig.privy.payload import signing_payload
+from authsig.privy.quorum import KeyQuorum
+from authsig.privy.signing import sign_request
+from authsig.privy.verifier import REASON_STATUS, Decision, verify_request, verify_request_async
 from authsig.signatures import sign
-from authsig.signing import sign_request
-from authsig.verifier import REASON_STATUS, Decision, verify_request, verify_request_async
 
 NOW = 1_800_000_000_000
 URL = "https://api.privy.io/v1/wallets/w1/rpc"
@@ -45,8 +46,18 @@ def signed(
 
 
 def check(headers: dict[str, str], quorum: KeyQuorum, *, body: Any = BODY, **kw: Any) -> Decision:
+    """verify_request with the Policy fields among ``kw`` gathered into a Policy."""
     kw.setdefault("now_ms", NOW)
-    return verify_request(method="POST", url=URL, body=body, headers=headers, quorum=quorum, **kw)
+    fields = {name: kw.pop(name) for name in list(kw) if name in POLICY_FIELDS}
+    return verify_request(
+        method="POST",
+        url=URL,
+        body=body,
+        headers=headers,
+        quorum=quorum,
+        policy=Policy(**fields),
+        **kw,
+    )
 
 
 def pubs(ks: Sequence[PrivateKey]) -> tuple[PublicKey, ...]:

@@ -7,12 +7,13 @@ from functools import cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from authsig.headers import format_signature_header
 from authsig.keys import PrivateKey, generate_private_key
-from authsig.payload import signing_payload
-from authsig.quorum import KeyQuorum
+from authsig.policy import Policy
+from authsig.privy.headers import format_signature_header
+from authsig.privy.payload import signing_payload
+from authsig.privy.quorum import KeyQuorum
+from authsig.privy.verifier import Decision, verify_request
 from authsig.signatures import sign
-from authsig.verifier import Decision, verify_request
 
 URL = "https://api.privy.io/v1/wallets/w9"
 BODY = {"policy_ids": ["p1"]}
@@ -43,7 +44,7 @@ def _verify(quorum: KeyQuorum, signers: list[int], **kw: object) -> Decision:
         body=BODY,
         headers=headers,
         quorum=quorum,
-        **kw,  # type: ignore[arg-type]
+        policy=Policy(**kw),  # type: ignore[arg-type]
     )
 
 

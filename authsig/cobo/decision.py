@@ -6,14 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from authsig.errors import (
-    AuthSigError,
-    CoboNonceError,
-    CoboRequestError,
-    CoboSignatureError,
-    ReplayDetectedError,
-    ReplayStoreUnavailableError,
-)
+from authsig.cobo.errors import CoboNonceError, CoboRequestError, CoboSignatureError
+from authsig.errors import AuthSigError, ReplayDetectedError, ReplayStoreUnavailableError
 
 __all__ = ["CoboDecision", "ReplayStoreLike", "STATUS", "header_value"]
 
@@ -51,7 +45,7 @@ class CoboDecision:
     """Whether a Cobo-signed request or event is accepted, and why.
 
     Refusals are decisions (``approved`` False), never exceptions; the attributes mirror
-    :class:`authsig.verifier.Decision`: ``reason`` is a stable code, ``message`` one sentence,
+    :class:`authsig.privy.verifier.Decision`: ``reason`` is a stable code, ``message`` one sentence,
     ``http_status`` the status a server should answer with.
     """
 

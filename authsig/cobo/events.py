@@ -9,14 +9,14 @@ official ``cobo-waas2`` Python SDK, ``Configuration.resp_pubkey``).
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
+from authsig._clock import now_ms as _now_ms
 from authsig.cobo.decision import CoboDecision, ReplayStoreLike, header_value
+from authsig.cobo.errors import CoboKeyError, CoboRequestError
 from authsig.cobo.keys import CoboPrivateKey, CoboPublicKey, load_api_key, load_api_secret
 from authsig.cobo.signing import check_freshness, claim_once, parse_timestamp, signature_bytes
-from authsig.errors import CoboKeyError, CoboRequestError
 
 __all__ = [
     "COBO_EVENT_PUBLIC_KEYS",
@@ -96,7 +96,7 @@ def sign_event(
     """
     key = load_api_secret(private_key)
     if timestamp_ms is None:
-        timestamp_ms = int(time.time() * 1000)
+        timestamp_ms = _now_ms()
     if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, int) or timestamp_ms < 0:
         raise CoboRequestError("timestamp_ms must be a non-negative integer (milliseconds)")
     digest = event_digest(raw_body, timestamp_ms)
@@ -154,7 +154,7 @@ def verify_event(
             timestamp_ms=timestamp_ms,
         )
     if tolerance_ms is not None:
-        now = int(time.time() * 1000) if now_ms is None else now_ms
+        now = _now_ms() if now_ms is None else now_ms
         stale = check_freshness(timestamp_ms, now, tolerance_ms, TIMESTAMP_HEADER)
         if stale:
             return CoboDecision.refuse(*stale, timestamp_ms=timestamp_ms)

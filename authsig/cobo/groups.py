@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
 
-from authsig.errors import CoboGroupError
+from authsig.cobo.errors import CoboGroupError
 
 __all__ = [
     "ALLOWED_COMBINATIONS",

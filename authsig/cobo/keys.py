@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from authsig.errors import CoboKeyError
+from authsig.cobo.errors import CoboKeyError
 
 __all__ = [
     "CoboPrivateKey",

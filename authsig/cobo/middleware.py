@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,7 +24,9 @@ from authsig._asgi import (
     read_body,
     replaying,
 )
+from authsig._clock import now_ms as _now_ms
 from authsig.cobo.decision import CoboDecision, ReplayStoreLike
+from authsig.cobo.errors import CoboRequestError
 from authsig.cobo.events import (
     DEFAULT_EVENT_TOLERANCE_MS,
     Environment,
@@ -33,7 +34,6 @@ from authsig.cobo.events import (
     verify_event,
 )
 from authsig.cobo.keys import CoboPublicKey
-from authsig.errors import CoboRequestError
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -93,7 +93,7 @@ class _Config:
             raise CoboRequestError("max_body_bytes must not be negative")
         self.max_body_bytes = max_body_bytes
         self.paths = None if paths is None else frozenset(paths)
-        self.clock = clock or (lambda: int(time.time() * 1000))
+        self.clock = clock or _now_ms
 
     def applies(self, path: str) -> bool:
         return self.paths is None or path in self.paths

@@ -11,14 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+from authsig._clock import now_ms as _now_ms
 from authsig.cobo.decision import CoboDecision, ReplayStoreLike, header_value
+from authsig.cobo.errors import CoboKeyError, CoboRequestError
 from authsig.cobo.keys import CoboPrivateKey, CoboPublicKey, load_api_key, load_api_secret
-from authsig.errors import CoboKeyError, CoboRequestError, ReplayStoreUnavailableError
+from authsig.errors import ReplayStoreUnavailableError
 
 __all__ = [
     "API_KEY_HEADER",
@@ -148,7 +149,7 @@ def sign_request(
     """
     key = load_api_secret(api_secret) if not isinstance(api_secret, CoboPrivateKey) else api_secret
     if nonce_ms is None:
-        nonce_ms = int(time.time() * 1000)
+        nonce_ms = _now_ms()
     if isinstance(nonce_ms, bool) or not isinstance(nonce_ms, int) or nonce_ms < 0:
         raise CoboRequestError("nonce_ms must be a non-negative integer (milliseconds)")
     digest = request_digest(method=method, path=path, nonce=nonce_ms, query=query, body=body)
@@ -332,7 +333,7 @@ def verify_request(
     nonce_ms, problem = parse_timestamp(nonce_text, NONCE_HEADER)
     if nonce_ms is None:
         return CoboDecision.refuse("malformed_nonce", problem or "", api_key=api_key.hex)
-    now = int(time.time() * 1000) if now_ms is None else now_ms
+    now = _now_ms() if now_ms is None else now_ms
     stale = check_freshness(nonce_ms, now, window_ms, NONCE_HEADER)
     if stale:
         return CoboDecision.refuse(*stale, api_key=api_key.hex, timestamp_ms=nonce_ms)

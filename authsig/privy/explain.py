@@ -1,6 +1,6 @@
 """Explain a refused request: which near miss does each signature match?
 
-:func:`explain` takes the same keyword arguments as :func:`authsig.verifier.verify_request`
+:func:`explain` takes the same keyword arguments as :func:`authsig.privy.verifier.verify_request`
 (plus ``alternative_urls`` and ``extra_headers``). It runs the verifier, and when the request is
 refused it rebuilds the payloads that users really sign by mistake, and reports for each
 signature which of them it matches (and with which member key):
@@ -25,29 +25,26 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from authsig._recover import recover_points
 from authsig.errors import AuthSigError
-from authsig.expiry import DEFAULT_CLOCK_SKEW, DEFAULT_MAX_LIFETIME
-from authsig.headers import (
+from authsig.jcs import canonicalize
+from authsig.keys import PublicKey
+from authsig.policy import DEFAULT_POLICY, Policy
+from authsig.privy.headers import (
     APP_ID_HEADER,
     EXPIRY_HEADER,
     IDEMPOTENCY_HEADER,
-    MAX_HEADER_LENGTH,
-    MAX_SIGNATURES,
     SIGNATURE_HEADER,
     parse_signature_header,
 )
-from authsig.jcs import canonicalize
-from authsig.keys import PublicKey
-from authsig.payload import parse_body, payload_object
-from authsig.quorum import KeyQuorum, UserKeyResolver, load_user_keys
+from authsig.privy.payload import parse_body, payload_object
+from authsig.privy.quorum import KeyQuorum, UserKeyResolver, load_user_keys
+from authsig.privy.verifier import Decision, verify_request
 from authsig.signatures import decode_signature, verify_signature
-from authsig.verifier import Decision, verify_request
 
 __all__ = ["Explanation", "SignatureExplanation", "Variant", "explain"]
 
@@ -121,7 +118,7 @@ class SignatureExplanation:
 
 @dataclass(frozen=True)
 class Explanation:
-    """The verifier's :class:`~authsig.verifier.Decision` plus what each signature matches."""
+    """The verifier's :class:`~authsig.privy.verifier.Decision` plus what each signature matches."""
 
     decision: Decision
     payload: bytes | None
@@ -374,20 +371,13 @@ def explain(
     body: Any,
     headers: Mapping[str, str] | Iterable[tuple[str, str]],
     quorum: KeyQuorum,
-    now_ms: int | None = None,
     user_keys: UserKeyResolver | None = None,
-    allow_foreign_signatures: bool = False,
-    require_expiry: bool = False,
-    max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
-    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
-    empty_body: Literal["string", "preserve"] = "string",
-    profile: Profile = "rfc8785",
-    max_signatures: int = MAX_SIGNATURES,
-    max_header_length: int = MAX_HEADER_LENGTH,
+    policy: Policy | None = None,
+    now_ms: int | None = None,
     alternative_urls: Iterable[str] = (),
     extra_headers: Mapping[str, str] | None = None,
 ) -> Explanation:
-    """Run :func:`~authsig.verifier.verify_request` and explain the result.
+    """Run :func:`~authsig.privy.verifier.verify_request` and explain the result.
 
     Takes the same keyword arguments, plus ``alternative_urls`` (other URLs the client may have
     signed: another host, scheme or path prefix) and ``extra_headers`` (participating header
@@ -395,6 +385,7 @@ def explain(
     """
     if isinstance(alternative_urls, str):
         alternative_urls = (alternative_urls,)
+    policy = policy if policy is not None else DEFAULT_POLICY
     headers_list = list(headers.items() if isinstance(headers, Mapping) else headers)
     decision = verify_request(
         method=method,
@@ -404,14 +395,7 @@ def explain(
         quorum=quorum,
         now_ms=now_ms,
         user_keys=user_keys,
-        allow_foreign_signatures=allow_foreign_signatures,
-        require_expiry=require_expiry,
-        max_lifetime=max_lifetime,
-        clock_skew=clock_skew,
-        empty_body=empty_body,
-        profile=profile,
-        max_signatures=max_signatures,
-        max_header_length=max_header_length,
+        policy=policy,
     )
     sig_value = next(
         (v for k, v in headers_list if isinstance(k, str) and k.lower() == SIGNATURE_HEADER),
@@ -423,8 +407,8 @@ def explain(
             url=url,
             body=body,
             headers=headers_list,
-            empty_body=empty_body,
-            profile=profile,
+            empty_body=policy.empty_body,
+            profile=policy.profile,
             alternative_urls=tuple(alternative_urls),
             extra_headers=extra_headers or {},
         )
@@ -434,7 +418,7 @@ def explain(
         return Explanation(decision, as_sent, (), tuple(v.code for v in variants))
     try:
         entries = parse_signature_header(
-            sig_value, max_signatures=max_signatures, max_length=max_header_length
+            sig_value, max_signatures=policy.max_signatures, max_length=policy.max_header_length
         )
     except AuthSigError:
         return Explanation(decision, as_sent, (), tuple(v.code for v in variants))

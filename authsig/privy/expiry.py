@@ -8,9 +8,10 @@ clock-skew allowance, and not further ahead than ``max_lifetime`` (+ skew).
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 
+from authsig._clock import now_ms as current_time_ms
+from authsig._clock import to_ms as _to_ms
 from authsig.errors import (
     ExpiredError,
     ExpiryError,
@@ -18,6 +19,7 @@ from authsig.errors import (
     ExpiryInSecondsError,
     ExpiryTooFarError,
 )
+from authsig.policy import DEFAULT_CLOCK_SKEW, DEFAULT_MAX_LIFETIME
 
 __all__ = [
     "DEFAULT_EXPIRES_IN",
@@ -30,25 +32,11 @@ __all__ = [
 ]
 
 DEFAULT_EXPIRES_IN = timedelta(minutes=15)
-DEFAULT_MAX_LIFETIME = timedelta(hours=1)
-DEFAULT_CLOCK_SKEW = timedelta(seconds=60)
 
 SECONDS_THRESHOLD_MS = 10**11
 """Values below this (1973-03-03 in ms; year 5138 in seconds) are taken to be seconds."""
 
 _DIGITS = re.compile(r"(?:0|[1-9][0-9]{0,15})")
-_MS = timedelta(milliseconds=1)
-
-
-def current_time_ms() -> int:
-    """Now, in whole milliseconds since the Unix epoch."""
-    return time.time_ns() // 1_000_000
-
-
-def _to_ms(delta: timedelta) -> int:
-    return delta // _MS
-
-
 _DEFAULT_SKEW_MS = _to_ms(DEFAULT_CLOCK_SKEW)
 _DEFAULT_LIFETIME_MS = _to_ms(DEFAULT_MAX_LIFETIME)
 

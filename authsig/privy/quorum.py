@@ -52,7 +52,7 @@ UserKeyResolver: TypeAlias = Callable[[str], Iterable[PublicKey | str]]
 AsyncUserKeyResolver: TypeAlias = Callable[[str], Awaitable[Iterable[PublicKey | str]]]
 """The async form of :data:`UserKeyResolver`."""
 AnyUserKeyResolver: TypeAlias = UserKeyResolver | AsyncUserKeyResolver
-"""Either form (accepted by :func:`authsig.verifier.verify_request_async`)."""
+"""Either form (accepted by :func:`authsig.privy.verifier.verify_request_async`)."""
 
 _T = TypeVar("_T")
 

@@ -29,15 +29,15 @@ from authsig.errors import (
     SignatureFormatError,
     SignerError,
 )
-from authsig.expiry import DEFAULT_EXPIRES_IN, make_expiry
-from authsig.headers import (
+from authsig.keys import PrivateKey
+from authsig.privy.expiry import DEFAULT_EXPIRES_IN, make_expiry
+from authsig.privy.headers import (
     APP_ID_HEADER,
     EXPIRY_HEADER,
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
 )
-from authsig.keys import PrivateKey
-from authsig.payload import signing_payload
+from authsig.privy.payload import signing_payload
 from authsig.signatures import AsyncSigner, Signer, decode_signature, sign
 
 __all__ = ["sign_request", "sign_request_async"]

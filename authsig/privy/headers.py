@@ -19,6 +19,7 @@ from authsig.errors import (
     HeaderTooLargeError,
     SignatureHeaderError,
 )
+from authsig.policy import DEFAULT_MAX_HEADER_LENGTH, DEFAULT_MAX_SIGNATURES
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -36,9 +37,9 @@ APP_ID_HEADER = "privy-app-id"
 EXPIRY_HEADER = "privy-request-expiry"
 IDEMPOTENCY_HEADER = "privy-idempotency-key"
 
-MAX_SIGNATURES = 64
+MAX_SIGNATURES = DEFAULT_MAX_SIGNATURES
 """Default maximum number of entries in the signature header."""
-MAX_HEADER_LENGTH = 8192
+MAX_HEADER_LENGTH = DEFAULT_MAX_HEADER_LENGTH
 """Default maximum length (characters) of the signature header value."""
 
 _OWS = " \t"

@@ -34,7 +34,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, Literal
 
 from cryptography.exceptions import InvalidSignature
@@ -53,17 +52,16 @@ from authsig.errors import (
     SignatureHeaderError,
     UserResolutionError,
 )
-from authsig.expiry import DEFAULT_CLOCK_SKEW, DEFAULT_MAX_LIFETIME, check_expiry
-from authsig.headers import (
+from authsig.keys import PublicKey
+from authsig.policy import DEFAULT_POLICY, Policy
+from authsig.privy.expiry import check_expiry
+from authsig.privy.headers import (
     EXPIRY_HEADER,
-    MAX_HEADER_LENGTH,
-    MAX_SIGNATURES,
     SIGNATURE_HEADER,
     _parse_with_der,
 )
-from authsig.keys import PublicKey
-from authsig.payload import PARTICIPATING_HEADERS, _signing_payload
-from authsig.quorum import (
+from authsig.privy.payload import PARTICIPATING_HEADERS, _signing_payload
+from authsig.privy.quorum import (
     AnyUserKeyResolver,
     KeyQuorum,
     UserKeyResolver,
@@ -78,6 +76,7 @@ __all__ = [
     "Decision",
     "Member",
     "SignatureOutcome",
+    "Verifier",
     "verify_request",
     "verify_request_async",
 ]
@@ -376,7 +375,7 @@ def _scan_headers(
     headers: dict[str, str],
 ) -> tuple[str | None, str | None, dict[str, str]] | None:
     """One pass over a plain dict of headers: (signature header, expiry header, participating
-    headers as :func:`authsig.payload._collect_headers` returns them), or None when anything
+    headers as :func:`authsig.privy.payload._collect_headers` returns them), or None when anything
     is unusual (a non-text name or value, a repeated header, no app id): the general path then
     gives the same result or the precise error."""
     sig: str | None = None
@@ -418,14 +417,8 @@ def _prepare(
     headers: Mapping[str, str] | Iterable[tuple[str, str]],
     quorum: KeyQuorum,
     now_ms: int | None,
-    allow_foreign_signatures: bool,
-    require_expiry: bool,
-    max_lifetime: timedelta,
-    clock_skew: timedelta,
-    empty_body: Literal["string", "preserve"],
-    profile: Literal["rfc8785", "canonicaljson"],
-    max_signatures: int,
-    max_header_length: int,
+    policy: Policy,
+    replay_protected: bool,
 ) -> _Prepared | Decision:
     _check_arguments(quorum, now_ms)
     t = quorum.threshold
@@ -448,14 +441,19 @@ def _prepare(
         )
     try:
         entries, raws = _parse_with_der(
-            sig_value, max_signatures=max_signatures, max_length=max_header_length
+            sig_value, max_signatures=policy.max_signatures, max_length=policy.max_header_length
         )
-        payload = _signing_payload(method, url, body, headers, collected, empty_body, profile)
+        payload = _signing_payload(
+            method, url, body, headers, collected, policy.empty_body, policy.profile
+        )
         if expiry_value is not None:
             check_expiry(
-                expiry_value, now_ms=now_ms, max_lifetime=max_lifetime, clock_skew=clock_skew
+                expiry_value,
+                now_ms=now_ms,
+                max_lifetime=policy.max_lifetime,
+                clock_skew=policy.clock_skew,
             )
-        elif require_expiry:
+        elif policy.expiry_required(replay_protected=replay_protected):
             raise ExpiryRequiredError(
                 f"the request has no {EXPIRY_HEADER} header and this endpoint requires one; "
                 "sign the request with an expiry (milliseconds since the epoch)"
@@ -483,7 +481,7 @@ def _prepare(
             bad = SignatureFormatError("r or s is out of range for P-256")
             return _from_error(bad, quorum, f"signature #{i + 1} is malformed: ")
         scalars.append((r, s))
-    return _Prepared(quorum, payload, entries, raws, scalars, allow_foreign_signatures)
+    return _Prepared(quorum, payload, entries, raws, scalars, policy.allow_foreign_signatures)
 
 
 def _user_members(quorum: KeyQuorum) -> list[str]:
@@ -609,7 +607,7 @@ def _verdict(
         message = (
             f"Refused: {noun} {which} of {len(outcomes)} {verb} with no member key of "
             f"{quorum.label}{hint}; the request was changed after signing or signed by a "
-            "non-member: run authsig.explain.explain(...) with the same arguments to find "
+            "non-member: run authsig.privy.explain.explain(...) with the same arguments to find "
             "what differs."
         )
         return _decision(
@@ -752,6 +750,92 @@ def _decide(
     return _verdict(prep, all_members, total, outcomes, foreign, have_resolver)
 
 
+def _check_policy(policy: object) -> Policy:
+    if policy is None:
+        return DEFAULT_POLICY
+    if not isinstance(policy, Policy):
+        raise TypeError(f"policy must be an authsig Policy, not {type(policy).__name__}")
+    return policy
+
+
+class Verifier:
+    """Verifies requests against one key quorum under one :class:`~authsig.policy.Policy`.
+
+    ``user_keys`` resolves a user id to its current public keys (sync; an async resolver works
+    with :meth:`verify_async` only). ``replay_protected`` tells the verifier that the caller
+    records approved requests in a replay store: a policy whose ``require_expiry`` is None then
+    requires an expiry (the middleware sets it).
+    """
+
+    __slots__ = ("policy", "quorum", "replay_protected", "user_keys")
+
+    def __init__(
+        self,
+        quorum: KeyQuorum,
+        *,
+        user_keys: AnyUserKeyResolver | None = None,
+        policy: Policy | None = None,
+        replay_protected: bool = False,
+    ) -> None:
+        _check_arguments(quorum, None)
+        if user_keys is not None and not callable(user_keys) and not isinstance(user_keys, Mapping):
+            raise TypeError("user_keys must be a callable, a mapping or None")
+        self.quorum = quorum
+        self.user_keys = user_keys
+        self.policy = _check_policy(policy)
+        self.replay_protected = bool(replay_protected)
+
+    def __repr__(self) -> str:
+        return f"Verifier(quorum={self.quorum.label!r}, policy={self.policy!r})"
+
+    def _prepare(
+        self, method: str, url: str, body: Any, headers: Any, now_ms: int | None
+    ) -> _Prepared | Decision:
+        return _prepare(
+            method, url, body, headers, self.quorum, now_ms, self.policy, self.replay_protected
+        )
+
+    def verify(
+        self,
+        *,
+        method: str,
+        url: str,
+        body: Any,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]],
+        now_ms: int | None = None,
+    ) -> Decision:
+        """Decide whether a signed request is approved (see :func:`verify_request`)."""
+        prep = self._prepare(method, url, body, headers, now_ms)
+        if isinstance(prep, Decision):
+            return prep
+        quorum = self.quorum
+        try:
+            users = _resolve_sync(quorum, self.user_keys) if quorum.all_user_ids else {}  # type: ignore[arg-type]
+        except UserResolutionError as exc:
+            return _from_error(exc, quorum)
+        return _with_payload(_decide(prep, users, self.user_keys is not None), prep)
+
+    async def verify_async(
+        self,
+        *,
+        method: str,
+        url: str,
+        body: Any,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]],
+        now_ms: int | None = None,
+    ) -> Decision:
+        """The async twin of :meth:`verify`: an async ``user_keys`` resolver is awaited."""
+        prep = self._prepare(method, url, body, headers, now_ms)
+        if isinstance(prep, Decision):
+            return prep
+        quorum = self.quorum
+        try:
+            users = await _resolve_async(quorum, self.user_keys) if quorum.all_user_ids else {}
+        except UserResolutionError as exc:
+            return _from_error(exc, quorum)
+        return _with_payload(_decide(prep, users, self.user_keys is not None), prep)
+
+
 def verify_request(
     *,
     method: str,
@@ -759,49 +843,21 @@ def verify_request(
     body: Any,
     headers: Mapping[str, str] | Iterable[tuple[str, str]],
     quorum: KeyQuorum,
-    now_ms: int | None = None,
     user_keys: UserKeyResolver | None = None,
-    allow_foreign_signatures: bool = False,
-    require_expiry: bool = False,
-    max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
-    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
-    empty_body: Literal["string", "preserve"] = "string",
-    profile: Literal["rfc8785", "canonicaljson"] = "rfc8785",
-    max_signatures: int = MAX_SIGNATURES,
-    max_header_length: int = MAX_HEADER_LENGTH,
+    policy: Policy | None = None,
+    now_ms: int | None = None,
 ) -> Decision:
     """Decide whether a signed request is approved by ``quorum``.
 
     ``method``, ``url`` (the public URL the client signed), ``body`` (raw bytes/str as
     received, or an already parsed value) and ``headers`` (mapping or (name, value) pairs,
     case-insensitive) describe the request. ``user_keys`` resolves a user id to its current
-    public keys (synchronous here; see :func:`verify_request_async`). ``now_ms`` fixes the
-    clock for the expiry check. The other options are described in the module docstring and
-    in :mod:`authsig.expiry` / :mod:`authsig.headers`. Returns a :class:`Decision`.
+    public keys (synchronous here; see :func:`verify_request_async`). ``policy`` holds the
+    options (:class:`~authsig.policy.Policy`; strict defaults when None). ``now_ms`` fixes the
+    clock for the expiry check. A convenience for ``Verifier(quorum, ...).verify(...)``.
     """
-    prep = _prepare(
-        method,
-        url,
-        body,
-        headers,
-        quorum,
-        now_ms,
-        allow_foreign_signatures,
-        require_expiry,
-        max_lifetime,
-        clock_skew,
-        empty_body,
-        profile,
-        max_signatures,
-        max_header_length,
-    )
-    if isinstance(prep, Decision):
-        return prep
-    try:
-        users = _resolve_sync(quorum, user_keys) if quorum.all_user_ids else {}
-    except UserResolutionError as exc:
-        return _from_error(exc, quorum)
-    return _with_payload(_decide(prep, users, user_keys is not None), prep)
+    verifier = Verifier(quorum, user_keys=user_keys, policy=policy)
+    return verifier.verify(method=method, url=url, body=body, headers=headers, now_ms=now_ms)
 
 
 async def verify_request_async(
@@ -811,41 +867,12 @@ async def verify_request_async(
     body: Any,
     headers: Mapping[str, str] | Iterable[tuple[str, str]],
     quorum: KeyQuorum,
-    now_ms: int | None = None,
     user_keys: AnyUserKeyResolver | None = None,
-    allow_foreign_signatures: bool = False,
-    require_expiry: bool = False,
-    max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
-    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
-    empty_body: Literal["string", "preserve"] = "string",
-    profile: Literal["rfc8785", "canonicaljson"] = "rfc8785",
-    max_signatures: int = MAX_SIGNATURES,
-    max_header_length: int = MAX_HEADER_LENGTH,
+    policy: Policy | None = None,
+    now_ms: int | None = None,
 ) -> Decision:
-    """The async twin of :func:`verify_request`: ``user_keys`` may be sync or async (awaited).
-
-    The CPU work (canonicalization, ECDSA) runs inline on the event loop.
-    """
-    prep = _prepare(
-        method,
-        url,
-        body,
-        headers,
-        quorum,
-        now_ms,
-        allow_foreign_signatures,
-        require_expiry,
-        max_lifetime,
-        clock_skew,
-        empty_body,
-        profile,
-        max_signatures,
-        max_header_length,
+    """The async twin of :func:`verify_request`: ``user_keys`` may be sync or async (awaited)."""
+    verifier = Verifier(quorum, user_keys=user_keys, policy=policy)
+    return await verifier.verify_async(
+        method=method, url=url, body=body, headers=headers, now_ms=now_ms
     )
-    if isinstance(prep, Decision):
-        return prep
-    try:
-        users = await _resolve_async(quorum, user_keys) if quorum.all_user_ids else {}
-    except UserResolutionError as exc:
-        return _from_error(exc, quorum)
-    return _with_payload(_decide(prep, users, user_keys is not None), prep)

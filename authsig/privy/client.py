@@ -4,13 +4,13 @@ Both auth classes sign an outgoing request from the request itself: its method, 
 as sent, and the body bytes as sent (parsed as JSON; an empty body signs as ``null``)::
 
     import httpx
-    from authsig.client import PrivyAuth
+    from authsig.privy.client import PrivyAuth
 
     auth = PrivyAuth(app_id="my-app", keys=[alice_key, kms_signer])
     httpx.post("https://api.example.com/v1/wallets/w1/rpc", json=body, auth=auth)
 
     import requests
-    from authsig.client import PrivyRequestsAuth
+    from authsig.privy.client import PrivyRequestsAuth
 
     requests.post(url, json=body, auth=PrivyRequestsAuth(app_id="my-app", keys=alice_key))
 
@@ -33,9 +33,9 @@ import httpx
 import requests.auth
 
 from authsig.errors import PayloadError
-from authsig.expiry import DEFAULT_EXPIRES_IN
-from authsig.headers import IDEMPOTENCY_HEADER
-from authsig.signing import sign_request, sign_request_async
+from authsig.privy.expiry import DEFAULT_EXPIRES_IN
+from authsig.privy.headers import IDEMPOTENCY_HEADER
+from authsig.privy.signing import sign_request, sign_request_async
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from requests import PreparedRequest

@@ -1,0 +1,130 @@
+"""``Policy``: how strict a verifier is, as one immutable value.
+
+Verifiers, ``explain``, the middleware and the CLI take a ``policy=`` instead of a dozen
+keywords, so that an option is spelled once and checked once (when the policy is built).
+Loosening a default is always a named field here; SECURITY.md says what each default protects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+from authsig._clock import to_ms
+
+__all__ = [
+    "DEFAULT_CLOCK_SKEW",
+    "DEFAULT_MAX_HEADER_LENGTH",
+    "DEFAULT_MAX_LIFETIME",
+    "DEFAULT_MAX_SIGNATURES",
+    "DEFAULT_POLICY",
+    "POLICY_FIELDS",
+    "EmptyBody",
+    "Policy",
+    "Profile",
+]
+
+DEFAULT_MAX_LIFETIME = timedelta(hours=1)
+"""Longest accepted distance between now and a request's expiry."""
+DEFAULT_CLOCK_SKEW = timedelta(seconds=60)
+"""Tolerance for clocks that disagree (applied to both ends of the validity window)."""
+DEFAULT_MAX_SIGNATURES = 64
+"""Most signatures one request may carry."""
+DEFAULT_MAX_HEADER_LENGTH = 8192
+"""Longest accepted signature header (characters)."""
+
+Profile = Literal["rfc8785", "canonicaljson"]
+EmptyBody = Literal["string", "preserve"]
+
+_PROFILES = ("rfc8785", "canonicaljson")
+_EMPTY_BODY = ("string", "preserve")
+
+
+def _check_bool(name: str, value: object, *, optional: bool = False) -> None:
+    if optional and value is None:
+        return
+    if not isinstance(value, bool):
+        raise TypeError(f"Policy.{name} must be a bool, not {type(value).__name__}")
+
+
+def _check_delta(name: str, value: object) -> None:
+    if not isinstance(value, timedelta):
+        raise TypeError(f"Policy.{name} must be a datetime.timedelta, not {type(value).__name__}")
+    if value < timedelta(0):
+        raise ValueError(f"Policy.{name} must not be negative")
+
+
+def _check_positive_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"Policy.{name} must be an int, not {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"Policy.{name} must be at least 1")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The verification options.
+
+    - ``allow_foreign_signatures``: when False (the default) a signature that verifies with no
+      member key refuses the whole request; when True such signatures are ignored.
+    - ``require_expiry``: refuse requests without an expiry. ``None`` (the default) means
+      "required when a replay store is in use": the middleware then requires one, a bare
+      verifier does not.
+    - ``max_lifetime``: refuse an expiry further ahead than this.
+    - ``clock_skew``: tolerance for disagreeing clocks, at both ends of the window.
+    - ``empty_body``: ``"string"`` signs an empty ``{}``/``[]`` body as ``""`` (the Node SDK's
+      rule); ``"preserve"`` keeps it as sent.
+    - ``profile``: ``"rfc8785"`` (the Node SDK) or ``"canonicaljson"`` (the Python SDK).
+    - ``max_signatures`` / ``max_header_length``: limits on the signature header, checked
+      before any per-signature work.
+    """
+
+    allow_foreign_signatures: bool = False
+    require_expiry: bool | None = None
+    max_lifetime: timedelta = DEFAULT_MAX_LIFETIME
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW
+    empty_body: EmptyBody = "string"
+    profile: Profile = "rfc8785"
+    max_signatures: int = DEFAULT_MAX_SIGNATURES
+    max_header_length: int = DEFAULT_MAX_HEADER_LENGTH
+
+    def __post_init__(self) -> None:
+        _check_bool("allow_foreign_signatures", self.allow_foreign_signatures)
+        _check_bool("require_expiry", self.require_expiry, optional=True)
+        _check_delta("max_lifetime", self.max_lifetime)
+        _check_delta("clock_skew", self.clock_skew)
+        if self.empty_body not in _EMPTY_BODY:
+            raise ValueError(f"Policy.empty_body must be one of {_EMPTY_BODY}")
+        if self.profile not in _PROFILES:
+            raise ValueError(f"Policy.profile must be one of {_PROFILES}")
+        _check_positive_int("max_signatures", self.max_signatures)
+        _check_positive_int("max_header_length", self.max_header_length)
+
+    def replace(self, **changes: Any) -> Policy:
+        """A copy with ``changes`` applied (validated like a new policy)."""
+        return dataclasses.replace(self, **changes)
+
+    def expiry_required(self, *, replay_protected: bool) -> bool:
+        """Whether a request must carry an expiry (``require_expiry``, or its default)."""
+        if self.require_expiry is None:
+            return replay_protected
+        return self.require_expiry
+
+    @property
+    def max_lifetime_ms(self) -> int:
+        """``max_lifetime`` in whole milliseconds."""
+        return to_ms(self.max_lifetime)
+
+    @property
+    def clock_skew_ms(self) -> int:
+        """``clock_skew`` in whole milliseconds."""
+        return to_ms(self.clock_skew)
+
+
+POLICY_FIELDS = frozenset(field.name for field in dataclasses.fields(Policy))
+"""The names of the policy's fields."""
+
+DEFAULT_POLICY = Policy()
+"""The strict defaults."""
