@@ -8,6 +8,8 @@ Messages never contain private key material.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "AuthSigError",
     "KeyFormatError",
@@ -40,6 +42,8 @@ class AuthSigError(Exception):
     """Root of every error authsig raises on bad input or a refused operation."""
 
     code: str = "authsig_error"
+    decision: Any = None
+    """The refusal decision this error was raised for (``Decision.raise_for_refusal``), if any."""
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)

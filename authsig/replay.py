@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from authsig._clock import now_ms as _now_ms
-from authsig.errors import AuthSigError, ReplayStoreUnavailableError
+from authsig.errors import ReplayStoreUnavailableError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import redis
@@ -83,7 +83,7 @@ class ReplayStore(Protocol):
         """
         ...
 
-    async def aadd_if_absent(self, key: str, expires_at_ms: int) -> bool:
+    async def add_if_absent_async(self, key: str, expires_at_ms: int) -> bool:
         """Async form of :meth:`add_if_absent`."""
         ...
 
@@ -108,7 +108,7 @@ class MemoryReplayStore:
         ``clock`` returns the current time in milliseconds since the epoch (for tests).
         """
         if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
-            raise AuthSigError("max_entries must be a positive integer", code="invalid_argument")
+            raise ValueError("max_entries must be a positive integer")
         self._max = max_entries
         self._clock = clock if clock is not None else _now_ms
         self._entries: dict[str, int] = {}
@@ -155,8 +155,8 @@ class MemoryReplayStore:
             heapq.heappush(self._heap, (expires_at_ms, key))
             return True
 
-    async def aadd_if_absent(self, key: str, expires_at_ms: int) -> bool:
-        """See :meth:`ReplayStore.aadd_if_absent` (no I/O: runs inline)."""
+    async def add_if_absent_async(self, key: str, expires_at_ms: int) -> bool:
+        """See :meth:`ReplayStore.add_if_absent_async` (no I/O: runs inline)."""
         return self.add_if_absent(key, expires_at_ms)
 
 
@@ -174,7 +174,7 @@ class RedisReplayStore:
     ``client_or_url`` is a ``redis://`` URL, a ``redis.Redis`` client or a
     ``redis.asyncio.Redis`` client. With a URL both a sync and an async client are created
     lazily. ``async_client`` supplies the async client when ``client_or_url`` is a sync one;
-    without an async client :meth:`aadd_if_absent` runs the sync call in a worker thread, and
+    without an async client :meth:`add_if_absent_async` runs the sync call in a worker thread, and
     without a sync client :meth:`add_if_absent` is refused.
 
     Needs Redis 6.2 or later (``PXAT``). Keys are ``prefix`` + :func:`replay_key`.
@@ -212,7 +212,7 @@ class RedisReplayStore:
         if self._sync is None:
             if self._url is None:
                 raise ReplayStoreUnavailableError(
-                    "RedisReplayStore has only an async client; use aadd_if_absent"
+                    "RedisReplayStore has only an async client; use add_if_absent_async"
                 )
             import redis
 
@@ -253,8 +253,8 @@ class RedisReplayStore:
             ) from None
         return bool(result)
 
-    async def aadd_if_absent(self, key: str, expires_at_ms: int) -> bool:
-        """See :meth:`ReplayStore.aadd_if_absent`."""
+    async def add_if_absent_async(self, key: str, expires_at_ms: int) -> bool:
+        """See :meth:`ReplayStore.add_if_absent_async`."""
         import redis
 
         client = self._async_client()

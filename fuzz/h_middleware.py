@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from authsig.asgi import AuthSigMiddleware
 from authsig.errors import AuthSigError
 from authsig.keys import PrivateKey, generate_private_key
+from authsig.policy import Policy
 from authsig.privy.payload import signing_payload
 from authsig.privy.quorum import KeyQuorum
 from authsig.privy.signing import sign_request
@@ -282,7 +283,7 @@ def test_one_input(data: bytes) -> None:
         public_base_url=PUBLIC,
         replay_store=MemoryReplayStore(max_entries=16),
         max_body_bytes=4096,
-        max_lifetime=timedelta(hours=24),
+        policy=Policy(max_lifetime=timedelta(hours=24)),
     )
     status, scope = _LOOP.run_until_complete(_send(app, case))
     if case.disconnect and status == 0:

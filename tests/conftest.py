@@ -8,6 +8,7 @@ why; with ``AUTHSIG_STRICT=1`` (set by ``.ci/run``) any skip makes the run fail.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,18 @@ def vectors_path(*parts: str) -> Path:
 @pytest.fixture
 def vectors() -> Any:
     return vectors_path
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A throw-away real ``redis-server`` for the session (skips, failing CI, without one)."""
+    from servers import ServerUnavailable, redis_server
+
+    try:
+        with redis_server() as url:
+            yield url
+    except ServerUnavailable as exc:
+        pytest.skip(str(exc))
 
 
 _skipped: list[str] = []

@@ -22,7 +22,7 @@ SCHEMES = sorted(
     for p in PKG.iterdir()
     if p.is_dir() and (p / "__init__.py").exists() and p.name not in {"http", "cli"}
 )
-ADAPTERS = {"asgi", "wsgi", "cli", "demo", "testvectors", "conformance", "_middleware"}
+ADAPTERS = {"asgi", "wsgi", "cli", "demo", "testvectors", "conformance"}
 FRAMEWORKS = {"starlette", "fastapi", "flask", "django", "uvicorn", "waitress", "gunicorn"}
 # (asyncio is allowed: the async twins of sign_request/verify_request await user callables.)
 FORBIDDEN = FRAMEWORKS | {"httpx", "requests", "redis", "socket", "urllib", "http", "subprocess"}

@@ -56,7 +56,7 @@ def _asgi_app(calls: list[str]) -> Any:
             if not message.get("more_body"):
                 break
         calls.append(scope["path"])
-        decision = scope.get("authsig.cobo")
+        decision = scope.get("state", {}).get("authsig")
         reason = decision.reason if decision is not None else "unchecked"
         await send(
             {
@@ -78,7 +78,7 @@ def _wsgi_app(calls: list[str]) -> Any:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         calls.append(environ["PATH_INFO"])
-        decision = environ.get("authsig.cobo")
+        decision = environ.get("authsig.decision")
         reason = decision.reason if decision is not None else "unchecked"
         start_response(
             "200 OK", [("X-Reason", reason), ("Content-Type", "application/octet-stream")]
@@ -200,8 +200,10 @@ def test_other_paths_pass_through(server: tuple[str, list[str]]) -> None:
 
 
 def test_configuration_errors_fail_at_start() -> None:
-    with pytest.raises(CoboRequestError):
+    with pytest.raises(ValueError, match="max_body_bytes"):
         CoboEventASGIMiddleware(_asgi_app([]), max_body_bytes=-1)
+    with pytest.raises(CoboRequestError, match="tolerance_ms"):
+        CoboEventASGIMiddleware(_asgi_app([]), tolerance_ms=-1)
     from authsig.cobo.errors import CoboKeyError
 
     with pytest.raises(CoboKeyError):

@@ -305,7 +305,7 @@ def test_replay_store() -> None:
     assert _verify(headers, parts, replay_store=store).approved
     ((key, expires),) = store.entries.items()
     assert RFC8032_PUBLIC in key
-    assert expires == NOW + 300_000
+    assert expires == NOW + 300_000 + 1  # just after the last moment the nonce is fresh
     again = _verify(headers, parts, replay_store=store)
     assert (again.reason, again.http_status) == ("replayed", 409)
     # A different request with the same nonce is a different entry.
@@ -410,9 +410,12 @@ def test_raise_for_refusal(reason: str, error: str) -> None:
     import authsig.errors as errors
 
     decision = CoboDecision.refuse(reason, "why")
-    with pytest.raises(getattr(cobo_errors, error, None) or getattr(errors, error)) as info:
+    error_class = getattr(cobo_errors, error, None) or getattr(errors, error)
+    with pytest.raises(error_class) as info:
         decision.raise_for_refusal()
-    assert info.value.code == reason
+    assert info.value.code == error_class.code  # one stable code per class
+    assert info.value.decision is decision  # the precise reason travels with the decision
+    assert info.value.decision.reason == reason
     assert str(info.value) == "why"
     headers, parts = _signed()
     _verify(headers, parts).raise_for_refusal()  # approved: no exception

@@ -26,8 +26,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from authsig._middleware import RequestInfo
 from authsig.asgi import AuthSigMiddleware
+from authsig.http import RequestInfo
 from authsig.keys import generate_private_key
 from authsig.privy.client import PrivyAuth
 from authsig.privy.quorum import KeyQuorum

@@ -10,22 +10,17 @@ from typing import Any
 
 import pytest
 
-from authsig._middleware import (
-    Gate,
-    RequestInfo,
-    check_content_length,
-    forwarded_origin,
-    parse_forwarded,
-    parse_trusted_proxies,
-    problem,
-    public_url,
-)
 from authsig.asgi import AuthSigMiddleware
-from authsig.errors import AuthSigError
+from authsig.http import Problem, RequestInfo
+from authsig.http.body import BodyError, TooLarge, declared_length
+from authsig.http.proxy import forwarded_origin, parse_forwarded, parse_trusted_proxies, public_url
 from authsig.keys import generate_private_key
+from authsig.policy import Policy
 from authsig.privy.expiry import current_time_ms
+from authsig.privy.middleware import privy_gate
 from authsig.privy.quorum import KeyQuorum
 from authsig.privy.signing import sign_request
+from authsig.reasons import Reason
 from authsig.replay import MemoryReplayStore
 
 TRUSTED = parse_trusted_proxies(["10.0.0.0/8", "::1"])
@@ -125,24 +120,23 @@ def test_public_url() -> None:
 
 def test_trusted_proxies_parsing() -> None:
     assert len(parse_trusted_proxies("127.0.0.1")) == 1
-    with pytest.raises(AuthSigError):
+    with pytest.raises(ValueError, match="not-an-ip"):
         parse_trusted_proxies(["not-an-ip"])
 
 
 def test_content_length_checks() -> None:
-    assert check_content_length(None, 10) == (None, None)
-    assert check_content_length("10", 10) == (10, None)
-    length, refused = check_content_length("11", 10)
-    assert length == 11
-    assert refused is not None
-    assert (refused.status, refused.reason) == (413, "body_too_large")
-    _, refused = check_content_length("-1", 10)
-    assert refused is not None
-    assert (refused.status, refused.reason) == (400, "invalid_body")
+    assert declared_length(None, 10) is None
+    assert declared_length(" ", 10) is None
+    assert declared_length("10", 10) == 10
+    with pytest.raises(TooLarge):
+        declared_length("11", 10)
+    for bad in ("-1", "1e3", "\u0661"):  # sign, exponent, a non-ASCII digit
+        with pytest.raises(BodyError):
+            declared_length(bad, 10)
 
 
 def test_problem_document() -> None:
-    doc = problem("threshold_not_met", "1 of 2 approvals")
+    doc = Problem.build("threshold_not_met", "1 of 2 approvals")
     assert doc.status == 403
     assert json.loads(doc.body()) == {
         "type": "urn:authsig:problem:threshold_not_met",
@@ -152,16 +146,24 @@ def test_problem_document() -> None:
         "reason": "threshold_not_met",
     }
     assert ("content-type", "application/problem+json") in doc.headers()
-    assert problem("replayed", "x").status == 409
-    assert problem("replay_store_unavailable", "x").status == 503
+    assert Problem.build("replayed", "x").status == 409
+    assert Problem.build("replay_store_unavailable", "x").status == 503
+    # Without a detail, the reason's generic sentence; an unregistered code fails closed.
+    assert Problem.build("expired").detail == Reason.of("expired").client_detail
+    unknown = Problem.build("no_such_reason", "x")
+    assert (unknown.status, unknown.reason) == (500, "internal_error")
 
 
 def test_gate_rejects_bad_settings() -> None:
     quorum = KeyQuorum(public_keys=(generate_private_key().public_key,))
-    with pytest.raises(AuthSigError):
-        Gate(quorum=quorum, max_body_bytes=-1)
-    with pytest.raises(AuthSigError):
-        Gate(quorum=quorum, public_base_url="api.example.com")
+    with pytest.raises(ValueError, match="max_body_bytes"):
+        privy_gate(quorum, max_body_bytes=-1)
+    with pytest.raises(TypeError, match="max_body_bytes"):
+        privy_gate(quorum, max_body_bytes="10")  # type: ignore[typeddict-item]
+    with pytest.raises(ValueError, match="public_base_url"):
+        privy_gate(quorum, public_base_url="api.example.com")
+    with pytest.raises(TypeError, match="policy"):
+        privy_gate(quorum, policy={"allow_foreign_signatures": True})  # type: ignore[arg-type]
 
 
 # --- Gate: verification + replay entries --------------------------------------------------
@@ -177,7 +179,7 @@ class RecordingStore:
         self.entries[key] = expires_at_ms
         return True
 
-    async def aadd_if_absent(self, key: str, expires_at_ms: int) -> bool:
+    async def add_if_absent_async(self, key: str, expires_at_ms: int) -> bool:
         return self.add_if_absent(key, expires_at_ms)
 
 
@@ -198,13 +200,14 @@ def test_gate_replay_entry_lives_until_expiry_plus_skew() -> None:
     key = generate_private_key()
     quorum = KeyQuorum(public_keys=(key.public_key,))
     store = RecordingStore()
-    gate = Gate(quorum=quorum, replay_store=store, clock_skew=timedelta(seconds=30))
+    gate = privy_gate(quorum, replay_store=store, policy=Policy(clock_skew=timedelta(seconds=30)))
     url = "https://api.example.com/x"
     headers = sign_request(method="POST", url=url, body=b"{}", app_id="a", keys=key)
     outcome = gate.check(_info(url, headers), b"{}", quorum)
     assert outcome.problem is None
     assert outcome.decision.approved
-    assert list(store.entries.values()) == [int(headers["privy-request-expiry"]) + 30_000]
+    # Kept until just after the last moment the verifier accepts it (expiry + skew, inclusive).
+    assert list(store.entries.values()) == [int(headers["privy-request-expiry"]) + 30_000 + 1]
     again = gate.check(_info(url, headers), b"{}", quorum)
     assert again.problem is not None
     assert (again.problem.status, again.problem.reason) == (409, "replayed")
@@ -217,28 +220,30 @@ def test_gate_requires_expiry_with_a_store_unless_told_otherwise() -> None:
     headers = sign_request(
         method="POST", url=url, body=b"{}", app_id="a", keys=key, expires_in=None
     )
-    strict = Gate(quorum=quorum, replay_store=RecordingStore())
+    strict = privy_gate(quorum, replay_store=RecordingStore())
     refused = strict.check(_info(url, headers), b"{}", quorum).problem
     assert refused is not None
     assert refused.reason == "expiry_required"
     # The default store (an in-process memory store) is strict too.
-    default = Gate(quorum=quorum)
+    default = privy_gate(quorum)
     assert isinstance(default.replay_store, MemoryReplayStore)
     refused = default.check(_info(url, headers), b"{}", quorum).problem
     assert refused is not None
     assert refused.reason == "expiry_required"
     # Without a store (replay protection explicitly off), no expiry is needed.
-    no_store = Gate(quorum=quorum, replay_store=None)
+    no_store = privy_gate(quorum, replay_store=None)
     assert no_store.check(_info(url, headers), b"{}", quorum).problem is None
     # Explicitly allowed: remembered for max_lifetime.
     store = RecordingStore()
-    lenient = Gate(
-        quorum=quorum, replay_store=store, require_expiry=False, max_lifetime=timedelta(minutes=5)
+    lenient = privy_gate(
+        quorum,
+        replay_store=store,
+        policy=Policy(require_expiry=False, max_lifetime=timedelta(minutes=5)),
     )
     before = current_time_ms()
     assert lenient.check(_info(url, headers), b"{}", quorum).problem is None
     (expires_at,) = store.entries.values()
-    assert before + 300_000 <= expires_at <= current_time_ms() + 300_000
+    assert before + 300_000 + 1 <= expires_at <= current_time_ms() + 300_000 + 1
     assert lenient.check(_info(url, headers), b"{}", quorum).problem is not None
 
 
@@ -247,16 +252,16 @@ def test_gate_generic_details() -> None:
     quorum = KeyQuorum(public_keys=(key.public_key,), id="secret-quorum-name")
     url = "https://api.example.com/x"
     headers = sign_request(method="POST", url=url, body=b"{}", app_id="a", keys=other)
-    detailed = Gate(quorum=quorum).check(_info(url, headers), b"{}", quorum).problem
+    detailed = privy_gate(quorum).check(_info(url, headers), b"{}", quorum).problem
     generic = (
-        Gate(quorum=quorum, detailed_problems=False)
+        privy_gate(quorum, detailed_problems=False)
         .check(_info(url, headers), b"{}", quorum)
         .problem
     )
     assert detailed is not None
     assert generic is not None
     assert detailed.reason == generic.reason == "invalid_signature"
-    assert generic.detail == "Invalid signature."
+    assert generic.detail == Reason.of("invalid_signature").client_detail
     assert "secret-quorum-name" not in generic.detail
 
 
@@ -443,20 +448,20 @@ def test_default_replay_store_refuses_a_replay_and_none_turns_it_off() -> None:
     quorum = KeyQuorum(public_keys=(key.public_key,))
     url = "https://api.example.com/x"
     headers = sign_request(method="POST", url=url, body=b"{}", app_id="a", keys=key)
-    default = Gate(quorum=quorum)
+    default = privy_gate(quorum)
     assert default.check(_info(url, headers), b"{}", quorum).problem is None
     again = default.check(_info(url, headers), b"{}", quorum).problem
     assert again is not None
     assert (again.status, again.reason) == (409, "replayed")
-    off = Gate(quorum=quorum, replay_store=None)
+    off = privy_gate(quorum, replay_store=None)
     assert off.check(_info(url, headers), b"{}", quorum).problem is None
     assert off.check(_info(url, headers), b"{}", quorum).problem is None
 
 
 def test_replay_store_must_be_a_store_memory_or_none() -> None:
     key = generate_private_key()
-    with pytest.raises(AuthSigError, match="replay_store"):
-        Gate(quorum=KeyQuorum(public_keys=(key.public_key,)), replay_store="redis")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="replay_store"):
+        privy_gate(KeyQuorum(public_keys=(key.public_key,)), replay_store="redis")  # type: ignore[typeddict-item]
 
 
 def test_replay_key_is_the_payload_the_verifier_checked() -> None:
@@ -470,7 +475,7 @@ def test_replay_key_is_the_payload_the_verifier_checked() -> None:
     url = "https://api.example.com/x"
     headers = sign_request(method="POST", url=url, body=b'{"a": 1}', app_id="a", keys=key)
     store = RecordingStore()
-    outcome = Gate(quorum=quorum, replay_store=store).check(
+    outcome = privy_gate(quorum, replay_store=store).check(
         _info(url, headers), b'{"a": 1}', quorum
     )
     assert outcome.decision is not None

@@ -14,7 +14,7 @@ import requests
 from flask import Flask, jsonify, request
 from servers import ServerUnavailable, redis_server, waitress_thread
 
-from authsig._middleware import RequestInfo
+from authsig.http import RequestInfo
 from authsig.keys import generate_private_key
 from authsig.privy.client import PrivyAuth, PrivyRequestsAuth
 from authsig.privy.quorum import KeyQuorum

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from servers import ServerUnavailable, redis_server
 
-from authsig.errors import AuthSigError, ReplayStoreUnavailableError
+from authsig.errors import ReplayStoreUnavailableError
 from authsig.replay import (
     MemoryReplayStore,
     RedisReplayStore,
@@ -135,7 +135,7 @@ def test_memory_store_does_not_record_already_expired_keys() -> None:
 
 
 def test_memory_store_rejects_bad_capacity() -> None:
-    with pytest.raises(AuthSigError):
+    with pytest.raises(ValueError, match="max_entries"):
         MemoryReplayStore(max_entries=0)
 
 
@@ -165,8 +165,8 @@ def test_memory_store_async() -> None:
 
     async def run() -> list[bool]:
         return [
-            await store.aadd_if_absent("k", 2**62),
-            await store.aadd_if_absent("k", 2**62),
+            await store.add_if_absent_async("k", 2**62),
+            await store.add_if_absent_async("k", 2**62),
         ]
 
     assert asyncio.run(run()) == [True, False]
@@ -223,14 +223,14 @@ def test_redis_store_with_given_clients(redis_url: str) -> None:
 
     async def run() -> list[bool]:
         # A sync-only store still works from async code (worker thread).
-        first = await store.aadd_if_absent("k", expires)
+        first = await store.add_if_absent_async("k", expires)
         client = aredis.Redis.from_url(redis_url)
         astore = RedisReplayStore(client, prefix="t3:")
         try:
             return [
                 first,
-                await astore.aadd_if_absent("k", expires),
-                await astore.aadd_if_absent("n", expires),
+                await astore.add_if_absent_async("k", expires),
+                await astore.add_if_absent_async("n", expires),
             ]
         finally:
             await client.aclose()
@@ -275,7 +275,7 @@ def test_redis_store_unreachable_fails_closed() -> None:
 
     async def run() -> None:
         with pytest.raises(ReplayStoreUnavailableError):
-            await store.aadd_if_absent("k", 2**40)
+            await store.add_if_absent_async("k", 2**40)
         await store.aclose()
 
     asyncio.run(run())
@@ -289,7 +289,7 @@ def test_redis_store_from_url_works_across_event_loops(redis_url: str) -> None:
     expires = current_time_ms() + 60_000
 
     async def once(key: str) -> bool:
-        return await store.aadd_if_absent(key, expires)
+        return await store.add_if_absent_async(key, expires)
 
     # Each asyncio.run is a new loop; the store keeps an async client per loop.
     assert asyncio.run(once("a")) is True

@@ -6,8 +6,9 @@ key share holder groups.
   the official ``cobo-waas2`` SDK.
 - :func:`verify_event` / :func:`sign_event`: ``Biz-Timestamp`` and ``Biz-Resp-Signature`` on
   webhooks, callbacks and API responses, with Cobo's published keys built in.
-- :class:`CoboEventASGIMiddleware` / :class:`CoboEventWSGIMiddleware`: refuse unsigned or
-  forged events before the handler runs.
+- :class:`CoboEventASGIMiddleware` / :class:`CoboEventWSGIMiddleware`: refuse unsigned, forged
+  or replayed events before the handler runs; :class:`CoboRequestASGIMiddleware` /
+  :class:`CoboRequestWSGIMiddleware` do the same for requests signed with Cobo's request scheme.
 - :class:`KeyShareHolderGroup`, :func:`validate_vault_groups`, :func:`upgrade_to_main_group`.
 """
 
@@ -41,7 +42,12 @@ from authsig.cobo.keys import (
     load_api_key,
     load_api_secret,
 )
-from authsig.cobo.middleware import CoboEventASGIMiddleware, CoboEventWSGIMiddleware
+from authsig.cobo.middleware import (
+    CoboEventASGIMiddleware,
+    CoboEventWSGIMiddleware,
+    CoboRequestASGIMiddleware,
+    CoboRequestWSGIMiddleware,
+)
 from authsig.cobo.signing import (
     API_KEY_HEADER,
     DEFAULT_NONCE_WINDOW_MS,
@@ -67,6 +73,8 @@ __all__ = [
     "CoboDecision",
     "CoboEventASGIMiddleware",
     "CoboEventWSGIMiddleware",
+    "CoboRequestASGIMiddleware",
+    "CoboRequestWSGIMiddleware",
     "CoboPrivateKey",
     "CoboPublicKey",
     "KeyShareHolder",

@@ -8,24 +8,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from authsig.cobo.errors import CoboNonceError, CoboRequestError, CoboSignatureError
 from authsig.errors import AuthSigError, ReplayDetectedError, ReplayStoreUnavailableError
+from authsig.reasons import Reason
 
-__all__ = ["CoboDecision", "ReplayStoreLike", "STATUS", "header_value"]
-
-#: HTTP status for each reason code (the same codes as the Privy verifier where they overlap).
-STATUS: dict[str, int] = {
-    "approved": 200,
-    "missing_header": 401,
-    "missing_signature": 401,
-    "malformed_signature": 401,
-    "invalid_signature": 401,
-    "unknown_api_key": 401,
-    "malformed_nonce": 401,
-    "stale_nonce": 401,
-    "future_nonce": 401,
-    "replayed": 409,
-    "body_too_large": 413,
-    "replay_store_unavailable": 503,
-}
+__all__ = ["CoboDecision", "ReplayStoreLike", "header_value"]
 
 
 @runtime_checkable
@@ -66,7 +51,7 @@ class CoboDecision:
         timestamp_ms: int | None = None,
     ) -> CoboDecision:
         """A refusal with the status that belongs to ``reason``."""
-        return cls(False, reason, message, STATUS.get(reason, 401), api_key, timestamp_ms)
+        return cls(False, reason, message, Reason.of(reason).status, api_key, timestamp_ms)
 
     @classmethod
     def approve(cls, message: str, *, api_key: str | None, timestamp_ms: int) -> CoboDecision:
@@ -84,8 +69,9 @@ class CoboDecision:
 
         For callers who prefer exceptions: nonce/timestamp reasons raise ``CoboNonceError``,
         replays ``ReplayDetectedError``, a failed store ``ReplayStoreUnavailableError``, a body
-        over the limit ``CoboRequestError`` and every other refusal ``CoboSignatureError``; the
-        exception's ``code`` is the decision's ``reason``.
+        over the limit ``CoboRequestError`` and every other refusal ``CoboSignatureError``. The
+        exception's ``decision`` is this decision (its ``reason`` is the precise code; the
+        exception's ``code`` is its class's).
         """
         if self.approved:
             return
@@ -100,7 +86,9 @@ class CoboDecision:
             error = CoboRequestError
         else:
             error = CoboSignatureError
-        raise error(self.message, code=self.reason)
+        exc = error(self.message)
+        exc.decision = self
+        raise exc
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""

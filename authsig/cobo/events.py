@@ -16,7 +16,13 @@ from authsig._clock import now_ms as _now_ms
 from authsig.cobo.decision import CoboDecision, ReplayStoreLike, header_value
 from authsig.cobo.errors import CoboKeyError, CoboRequestError
 from authsig.cobo.keys import CoboPrivateKey, CoboPublicKey, load_api_key, load_api_secret
-from authsig.cobo.signing import check_freshness, claim_once, parse_timestamp, signature_bytes
+from authsig.cobo.signing import (
+    CoboChecked,
+    check_freshness,
+    claimed,
+    parse_timestamp,
+    signature_bytes,
+)
 
 __all__ = [
     "COBO_EVENT_PUBLIC_KEYS",
@@ -45,6 +51,9 @@ COBO_EVENT_PUBLIC_KEYS: dict[str, str] = {
 #: Default allowed distance between ``Biz-Timestamp`` and now: 5 minutes either way.
 DEFAULT_EVENT_TOLERANCE_MS = 5 * 60 * 1000
 
+#: How long an event verified without a freshness check is remembered by a replay store.
+_UNCHECKED_KEEP_MS = 24 * 3600 * 1000
+
 
 def _raw(raw_body: str | bytes | bytearray | memoryview | None) -> bytes:
     if raw_body is None:
@@ -67,7 +76,9 @@ def event_digest(raw_body: str | bytes | None, timestamp: str | int) -> bytes:
     return hashlib.sha256(hashlib.sha256(content).digest()).digest()
 
 
-def _public_key(public_key: str | bytes | CoboPublicKey | None, environment: str) -> CoboPublicKey:
+def event_public_key(
+    public_key: str | bytes | CoboPublicKey | None, environment: str
+) -> CoboPublicKey:
     if public_key is not None:
         key = load_api_key(public_key)
     else:
@@ -103,6 +114,56 @@ def sign_event(
     return {TIMESTAMP_HEADER: str(timestamp_ms), RESP_SIGNATURE_HEADER: key.sign_digest(digest)}
 
 
+def check_event(
+    body: bytes,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    *,
+    key: CoboPublicKey,
+    now_ms: int,
+    tolerance_ms: int | None,
+) -> CoboChecked:
+    """The checks of :func:`verify_event` without the replay step (its caller's job)."""
+    ts_text = header_value(headers, TIMESTAMP_HEADER)
+    if isinstance(ts_text, list):
+        refused = CoboDecision.refuse(
+            "missing_header", f"{TIMESTAMP_HEADER} appears more than once"
+        )
+        return CoboChecked(refused)
+    sig_text = header_value(headers, RESP_SIGNATURE_HEADER)
+    if isinstance(sig_text, list):
+        message = f"{RESP_SIGNATURE_HEADER} appears more than once"
+        return CoboChecked(CoboDecision.refuse("malformed_signature", message))
+    if sig_text is None:
+        message = f"{RESP_SIGNATURE_HEADER} is missing"
+        return CoboChecked(CoboDecision.refuse("missing_signature", message))
+    if ts_text is None:
+        return CoboChecked(CoboDecision.refuse("missing_header", f"{TIMESTAMP_HEADER} is missing"))
+    timestamp_ms, problem = parse_timestamp(ts_text, TIMESTAMP_HEADER)
+    if timestamp_ms is None:
+        return CoboChecked(CoboDecision.refuse("malformed_nonce", problem or ""))
+    signature = signature_bytes(sig_text)
+    if signature is None:
+        message = f"{RESP_SIGNATURE_HEADER} is not a hex signature"
+        return CoboChecked(CoboDecision.refuse("malformed_signature", message))
+    # The signed text carries the timestamp exactly as sent.
+    digest = event_digest(body, ts_text.strip())
+    if not key.verify_digest(digest, signature):
+        message = "the signature does not match raw_body|timestamp for Cobo's key"
+        refused = CoboDecision.refuse("invalid_signature", message, timestamp_ms=timestamp_ms)
+        return CoboChecked(refused)
+    if tolerance_ms is not None:
+        stale = check_freshness(timestamp_ms, now_ms, tolerance_ms, TIMESTAMP_HEADER)
+        if stale:
+            return CoboChecked(CoboDecision.refuse(*stale, timestamp_ms=timestamp_ms))
+    # Fresh while timestamp >= now - tolerance: the last accepting moment is timestamp +
+    # tolerance (a day when freshness is not checked, e.g. for stored responses).
+    last = timestamp_ms + (tolerance_ms if tolerance_ms is not None else _UNCHECKED_KEEP_MS)
+    approved = CoboDecision.approve(
+        "Cobo's signature is valid", api_key=None, timestamp_ms=timestamp_ms
+    )
+    return CoboChecked(approved, f"cobo:event:{key.hex}:{digest.hex()}", last)
+
+
 def verify_event(
     raw_body: str | bytes | None,
     headers: Mapping[str, str] | Iterable[tuple[str, str]],
@@ -120,48 +181,9 @@ def verify_event(
     within ``now_ms +- tolerance_ms`` (``None`` turns the check off, e.g. for stored
     responses). With ``replay_store`` each signed event is accepted once.
     """
-    key = _public_key(public_key, environment)
+    key = event_public_key(public_key, environment)
     if tolerance_ms is not None and tolerance_ms < 0:
         raise CoboRequestError("tolerance_ms must not be negative")
-    body = _raw(raw_body)
-
-    ts_text = header_value(headers, TIMESTAMP_HEADER)
-    if isinstance(ts_text, list):
-        return CoboDecision.refuse("missing_header", f"{TIMESTAMP_HEADER} appears more than once")
-    sig_text = header_value(headers, RESP_SIGNATURE_HEADER)
-    if isinstance(sig_text, list):
-        return CoboDecision.refuse(
-            "malformed_signature", f"{RESP_SIGNATURE_HEADER} appears more than once"
-        )
-    if sig_text is None:
-        return CoboDecision.refuse("missing_signature", f"{RESP_SIGNATURE_HEADER} is missing")
-    if ts_text is None:
-        return CoboDecision.refuse("missing_header", f"{TIMESTAMP_HEADER} is missing")
-    timestamp_ms, problem = parse_timestamp(ts_text, TIMESTAMP_HEADER)
-    if timestamp_ms is None:
-        return CoboDecision.refuse("malformed_nonce", problem or "")
-    signature = signature_bytes(sig_text)
-    if signature is None:
-        return CoboDecision.refuse(
-            "malformed_signature", f"{RESP_SIGNATURE_HEADER} is not a hex signature"
-        )
-    # The signed text carries the timestamp exactly as sent.
-    digest = event_digest(body, ts_text.strip())
-    if not key.verify_digest(digest, signature):
-        return CoboDecision.refuse(
-            "invalid_signature",
-            "the signature does not match raw_body|timestamp for Cobo's key",
-            timestamp_ms=timestamp_ms,
-        )
-    if tolerance_ms is not None:
-        now = _now_ms() if now_ms is None else now_ms
-        stale = check_freshness(timestamp_ms, now, tolerance_ms, TIMESTAMP_HEADER)
-        if stale:
-            return CoboDecision.refuse(*stale, timestamp_ms=timestamp_ms)
-    expires = timestamp_ms + (tolerance_ms if tolerance_ms is not None else 24 * 3600 * 1000)
-    refused = claim_once(replay_store, f"cobo:event:{key.hex}:{digest.hex()}", expires)
-    if refused:
-        return CoboDecision.refuse(*refused, timestamp_ms=timestamp_ms)
-    return CoboDecision.approve(
-        "Cobo's signature is valid", api_key=None, timestamp_ms=timestamp_ms
-    )
+    now = _now_ms() if now_ms is None else now_ms
+    checked = check_event(_raw(raw_body), headers, key=key, now_ms=now, tolerance_ms=tolerance_ms)
+    return claimed(checked, replay_store)

@@ -1,7 +1,7 @@
 """Cobo WaaS 2.0 request signatures: ``Biz-Api-Key``, ``Biz-Api-Nonce``, ``Biz-Api-Signature``.
 
 String to sign: ``METHOD|PATH|NONCE|PARAMS|BODY``; digest ``sha256(sha256(utf8(string)))``;
-the signature is over the 32-byte digest, hex-encoded (SPEC §2, the official ``cobo-waas2``
+the signature is over the 32-byte digest, hex-encoded (the official ``cobo-waas2``
 SDK's ``SignHelper``). ``PARAMS`` is the query string exactly as it travels and ``BODY`` the raw
 body text (empty when there is none).
 """
@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from authsig._clock import now_ms as _now_ms
@@ -211,14 +211,13 @@ def signature_bytes(value: str) -> bytes | None:
     return bytes.fromhex(text)
 
 
-def claim_once(
-    store: ReplayStoreLike | None, key: str, expires_at_ms: int
-) -> tuple[str, str] | None:
-    """Record ``key`` in the replay store; (reason, message) on replay or store failure."""
+def claim_once(store: ReplayStoreLike | None, key: str, last_ms: int) -> tuple[str, str] | None:
+    """Record ``key`` in the replay store until just after ``last_ms`` (the last moment a copy
+    could be accepted); (reason, message) on replay or store failure."""
     if store is None:
         return None
     try:
-        fresh = store.add_if_absent(key, expires_at_ms)
+        fresh = store.add_if_absent(key, last_ms + 1)
     except (ReplayStoreUnavailableError, OSError):
         return "replay_store_unavailable", "the replay store is unavailable; refusing (fail closed)"
     if not fresh:
@@ -270,6 +269,121 @@ def _near_miss(
     return None
 
 
+class CoboChecked(NamedTuple):
+    """A verified request or event before the replay step: the decision and, when approved,
+    the replay key and the last millisecond at which a copy could still be accepted."""
+
+    decision: CoboDecision
+    replay_key: str | None = None
+    last_ms: int = 0
+
+
+def load_api_keys(
+    api_keys: Iterable[str | bytes | CoboPublicKey] | str | bytes | CoboPublicKey,
+) -> frozenset[CoboPublicKey]:
+    """The accepted API keys, loaded once; raises ``CoboKeyError`` for none or a bad one."""
+    keys = frozenset(_load_keys(api_keys))
+    if not keys:
+        raise CoboKeyError("api_keys is empty: no request could ever be accepted")
+    return keys
+
+
+def _request_headers(
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+) -> tuple[str, str, str] | CoboDecision:
+    """(api key, nonce, signature) header texts, or the refusal when one is missing/repeated."""
+    key_text, problem = _single(headers, API_KEY_HEADER)
+    if problem or key_text is None:
+        return CoboDecision.refuse("missing_header", problem or f"{API_KEY_HEADER} is missing")
+    nonce_text, problem = _single(headers, NONCE_HEADER)
+    if problem or nonce_text is None:
+        return CoboDecision.refuse("missing_header", problem or f"{NONCE_HEADER} is missing")
+    sig_text, problem = _single(headers, SIGNATURE_HEADER)
+    if problem:
+        return CoboDecision.refuse("malformed_signature", problem)
+    if sig_text is None:
+        return CoboDecision.refuse("missing_signature", f"{SIGNATURE_HEADER} is missing")
+    return key_text, nonce_text, sig_text
+
+
+def check_request(
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    *,
+    method: str,
+    path: str,
+    params: str,
+    body: bytes,
+    keys: frozenset[CoboPublicKey],
+    now_ms: int,
+    window_ms: int,
+    accept_sdk_empty_object: bool,
+    explain: bool,
+) -> CoboChecked:
+    """The checks of :func:`verify_request` without the replay step (its caller's job)."""
+    parts = _request_headers(headers)
+    if isinstance(parts, CoboDecision):
+        return CoboChecked(parts)
+    key_text, nonce_text, sig_text = parts
+    try:
+        api_key = load_api_key(key_text.strip())
+    except CoboKeyError:
+        refused = CoboDecision.refuse("unknown_api_key", f"{API_KEY_HEADER} is not a valid API key")
+        return CoboChecked(refused)
+    if api_key not in keys:
+        message = f"API key {api_key.hex} is not accepted here"
+        return CoboChecked(CoboDecision.refuse("unknown_api_key", message, api_key=api_key.hex))
+    nonce_ms, problem = parse_timestamp(nonce_text, NONCE_HEADER)
+    if nonce_ms is None:
+        return CoboChecked(
+            CoboDecision.refuse("malformed_nonce", problem or "", api_key=api_key.hex)
+        )
+    stale = check_freshness(nonce_ms, now_ms, window_ms, NONCE_HEADER)
+    if stale:
+        return CoboChecked(CoboDecision.refuse(*stale, api_key=api_key.hex, timestamp_ms=nonce_ms))
+    signature = signature_bytes(sig_text)
+    if signature is None:
+        message = f"{SIGNATURE_HEADER} is not a hex signature"
+        return CoboChecked(CoboDecision.refuse("malformed_signature", message, api_key=api_key.hex))
+    nonce = nonce_text.strip()
+    candidates = [body]
+    if accept_sdk_empty_object and body == b"{}":
+        candidates.append(b"")
+    for candidate in candidates:
+        signed = _message(method, path, nonce, params, candidate)
+        digest = hashlib.sha256(hashlib.sha256(signed).digest()).digest()
+        if api_key.verify_digest(digest, signature):
+            approved = CoboDecision.approve(
+                "the request signature is valid", api_key=api_key.hex, timestamp_ms=nonce_ms
+            )
+            # Fresh while nonce >= now - window: the last accepting moment is nonce + window.
+            claim = f"cobo:req:{api_key.hex}:{digest.hex()}"
+            return CoboChecked(approved, claim, nonce_ms + window_ms)
+    detail = "the signature does not match METHOD|PATH|NONCE|PARAMS|BODY for this API key"
+    if explain:
+        hint = _near_miss(
+            api_key, signature, method=method, path=path, nonce=nonce, params=params, body=body
+        )
+        if hint:
+            detail += f"; it would match with {hint}"
+    refused = CoboDecision.refuse(
+        "invalid_signature", detail, api_key=api_key.hex, timestamp_ms=nonce_ms
+    )
+    return CoboChecked(refused)
+
+
+def claimed(checked: CoboChecked, store: ReplayStoreLike | None) -> CoboDecision:
+    """The decision once the replay store (if any) has recorded an approved request."""
+    decision = checked.decision
+    if not decision.approved or checked.replay_key is None:
+        return decision
+    refused = claim_once(store, checked.replay_key, checked.last_ms)
+    if refused:
+        return CoboDecision.refuse(
+            *refused, api_key=decision.api_key, timestamp_ms=decision.timestamp_ms
+        )
+    return decision
+
+
 def verify_request(
     headers: Mapping[str, str] | Iterable[tuple[str, str]],
     *,
@@ -289,86 +403,34 @@ def verify_request(
     ``path``, ``query`` and ``body`` must be what travelled (raw path, raw query string, raw
     body). ``api_keys`` are the accepted API keys (hex, raw bytes or loaded keys). The nonce
     must lie within ``now_ms +- window_ms``. With ``replay_store``, each signed request is
-    accepted once (kept until ``nonce + window_ms``). ``accept_sdk_empty_object``: the Python
-    SDK signs an empty body but sends ``{}`` for an empty JSON object; when the body is exactly
-    ``{}`` a signature over the empty body is accepted too.
+    accepted once (kept for as long as its nonce is fresh). ``accept_sdk_empty_object``: the
+    Python SDK signs an empty body but sends ``{}`` for an empty JSON object; when the body is
+    exactly ``{}`` a signature over the empty body is accepted too.
 
     ``explain=True``: when the signature does not verify, also try a few common mistakes
     (trailing slash, ``/v2`` prefix, sorted query, ``+`` versus ``%20``, empty body) and name
     the one that matches in the message (costs a few extra verifications per forged request).
 
     Refusals are returned as a :class:`CoboDecision` with ``approved`` False; invalid arguments
-    (bad ``api_keys``, path, method) raise :class:`~authsig.errors.CoboError` subclasses.
+    (bad ``api_keys``, path, method) raise :class:`~authsig.cobo.errors.CoboError` subclasses.
     """
-    keys = _load_keys(api_keys)
-    if not keys:
-        raise CoboKeyError("api_keys is empty: no request could ever be accepted")
+    keys = load_api_keys(api_keys)
     if window_ms < 0:
         raise CoboRequestError("window_ms must not be negative")
     raw_body = _body_bytes(body)
     params = encode_query(query)
     _method(method)
     _path(path)
-
-    key_text, problem = _single(headers, API_KEY_HEADER)
-    if problem or key_text is None:
-        return CoboDecision.refuse("missing_header", problem or f"{API_KEY_HEADER} is missing")
-    nonce_text, problem = _single(headers, NONCE_HEADER)
-    if problem or nonce_text is None:
-        return CoboDecision.refuse("missing_header", problem or f"{NONCE_HEADER} is missing")
-    sig_text, problem = _single(headers, SIGNATURE_HEADER)
-    if problem:
-        return CoboDecision.refuse("malformed_signature", problem)
-    if sig_text is None:
-        return CoboDecision.refuse("missing_signature", f"{SIGNATURE_HEADER} is missing")
-
-    try:
-        api_key = load_api_key(key_text.strip())
-    except CoboKeyError:
-        return CoboDecision.refuse("unknown_api_key", f"{API_KEY_HEADER} is not a valid API key")
-    if api_key not in keys:
-        return CoboDecision.refuse(
-            "unknown_api_key", f"API key {api_key.hex} is not accepted here", api_key=api_key.hex
-        )
-    nonce_ms, problem = parse_timestamp(nonce_text, NONCE_HEADER)
-    if nonce_ms is None:
-        return CoboDecision.refuse("malformed_nonce", problem or "", api_key=api_key.hex)
-    now = _now_ms() if now_ms is None else now_ms
-    stale = check_freshness(nonce_ms, now, window_ms, NONCE_HEADER)
-    if stale:
-        return CoboDecision.refuse(*stale, api_key=api_key.hex, timestamp_ms=nonce_ms)
-    signature = signature_bytes(sig_text)
-    if signature is None:
-        return CoboDecision.refuse(
-            "malformed_signature", f"{SIGNATURE_HEADER} is not a hex signature", api_key=api_key.hex
-        )
-
-    nonce = nonce_text.strip()
-    candidates = [raw_body]
-    if accept_sdk_empty_object and raw_body == b"{}":
-        candidates.append(b"")
-    for candidate in candidates:
-        message = _message(method, path, nonce, params, candidate)
-        digest = hashlib.sha256(hashlib.sha256(message).digest()).digest()
-        if api_key.verify_digest(digest, signature):
-            refused = claim_once(
-                replay_store, f"cobo:req:{api_key.hex}:{digest.hex()}", nonce_ms + window_ms
-            )
-            if refused:
-                return CoboDecision.refuse(*refused, api_key=api_key.hex, timestamp_ms=nonce_ms)
-            return CoboDecision.approve(
-                "the request signature is valid", api_key=api_key.hex, timestamp_ms=nonce_ms
-            )
-    detail = "the signature does not match METHOD|PATH|NONCE|PARAMS|BODY for this API key"
-    if explain:
-        hint = _near_miss(
-            api_key, signature, method=method, path=path, nonce=nonce, params=params, body=raw_body
-        )
-        if hint:
-            detail += f"; it would match with {hint}"
-    return CoboDecision.refuse(
-        "invalid_signature",
-        detail,
-        api_key=api_key.hex,
-        timestamp_ms=nonce_ms,
+    checked = check_request(
+        headers,
+        method=method,
+        path=path,
+        params=params,
+        body=raw_body,
+        keys=keys,
+        now_ms=_now_ms() if now_ms is None else now_ms,
+        window_ms=window_ms,
+        accept_sdk_empty_object=accept_sdk_empty_object,
+        explain=explain,
     )
+    return claimed(checked, replay_store)

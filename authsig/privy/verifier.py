@@ -68,6 +68,7 @@ from authsig.privy.quorum import (
     aload_user_keys,
     load_user_keys,
 )
+from authsig.reasons import Reason
 from authsig.signatures import decode_signature
 
 __all__ = [
@@ -81,31 +82,8 @@ __all__ = [
     "verify_request_async",
 ]
 
-REASON_STATUS: Mapping[str, int] = {
-    "approved": 200,
-    "missing_signature": 401,
-    "malformed_signature_header": 401,
-    "empty_signature_entry": 401,
-    "signature_header_too_large": 401,
-    "duplicate_signature": 401,
-    "malformed_signature": 401,
-    "invalid_signature": 401,
-    "missing_header": 401,
-    "invalid_body": 400,
-    "invalid_payload": 400,
-    "malformed_expiry": 401,
-    "expiry_in_seconds": 401,
-    "expired": 401,
-    "expiry_too_far": 401,
-    "expiry_required": 401,
-    "threshold_not_met": 403,
-    "replayed": 409,
-    "body_too_large": 413,
-    "user_resolution_failed": 503,
-    "replay_store_unavailable": 503,
-}
-"""Reason code -> HTTP status (docs/architecture.md). ``invalid_payload`` (400) is used for
-request parts that cannot form a payload for another reason (a participating header sent twice)."""
+REASON_STATUS: Mapping[str, int] = Reason.statuses()
+"""Reason code -> HTTP status: a view of the one table, :class:`~authsig.reasons.Reason`."""
 
 DIRECT_MATCH_LIMIT = 3
 """Up to this many candidate keys, signatures are tried against keys directly; above it,

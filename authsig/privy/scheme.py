@@ -1,0 +1,109 @@
+"""Privy on the HTTP layer: the :class:`PrivyScheme` the Gate runs.
+
+Per request a quorum source (a fixed :class:`~authsig.privy.quorum.KeyQuorum`, or a sync or
+async resolver taking a :class:`~authsig.http.RequestInfo`) names the quorum that must approve
+it, or None to pass it through. Verification is :class:`~authsig.privy.verifier.Verifier`'s;
+the replay claim is keyed on the canonical payload the verifier checked, so that dropping or
+reordering signatures does not make a copy look new, and kept for as long as the verifier
+could accept the request.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeAlias
+
+from authsig.http import Checked, RequestInfo
+from authsig.policy import DEFAULT_POLICY, Policy
+from authsig.privy.headers import EXPIRY_HEADER
+from authsig.privy.quorum import AnyUserKeyResolver, KeyQuorum
+from authsig.privy.verifier import Decision, Verifier
+from authsig.replay import replay_key
+
+__all__ = ["PrivyScheme", "QuorumSource"]
+
+QuorumSource: TypeAlias = (
+    "KeyQuorum | Callable[[RequestInfo], KeyQuorum | Awaitable[KeyQuorum | None] | None]"
+)
+"""A fixed quorum, or a resolver (sync or async) returning the request's quorum or None."""
+
+
+def _quorum_or_none(value: object) -> KeyQuorum | None:
+    if value is None or isinstance(value, KeyQuorum):
+        return value
+    raise TypeError(f"the quorum resolver returned {type(value).__name__}, not a KeyQuorum or None")
+
+
+class PrivyScheme:
+    """Privy authorization signatures, checked against the quorum each request resolves to."""
+
+    name = "privy"
+
+    def __init__(
+        self,
+        quorum: QuorumSource,
+        *,
+        user_keys: AnyUserKeyResolver | None = None,
+        policy: Policy | None = None,
+    ) -> None:
+        if not isinstance(quorum, KeyQuorum) and not callable(quorum):
+            raise TypeError("quorum must be a KeyQuorum or a callable resolver")
+        if policy is not None and not isinstance(policy, Policy):
+            raise TypeError(f"policy must be an authsig Policy, not {type(policy).__name__}")
+        self.quorum = quorum
+        self.user_keys = user_keys
+        self.policy = policy if policy is not None else DEFAULT_POLICY
+
+    def _call(self, info: RequestInfo) -> Any:
+        source = self.quorum
+        return source if isinstance(source, KeyQuorum) else source(info)
+
+    def resolve(self, info: RequestInfo) -> KeyQuorum | None:
+        """The request's quorum (sync resolvers only: WSGI has no event loop)."""
+        result = self._call(info)
+        if inspect.isawaitable(result):
+            if inspect.iscoroutine(result):
+                result.close()
+            raise TypeError("the quorum resolver is async; use the ASGI middleware")
+        return _quorum_or_none(result)
+
+    async def resolve_async(self, info: RequestInfo) -> KeyQuorum | None:
+        """The request's quorum (sync or async resolvers)."""
+        result = self._call(info)
+        if inspect.isawaitable(result):
+            result = await result
+        return _quorum_or_none(result)
+
+    def _verifier(self, quorum: KeyQuorum) -> Verifier:
+        return Verifier(quorum, user_keys=self.user_keys, policy=self.policy)
+
+    def verify(self, info: RequestInfo, body: bytes, target: KeyQuorum, now: int) -> Checked:
+        """Verify the request against ``target`` (sync)."""
+        decision = self._verifier(target).verify(
+            method=info.method, url=info.url, body=body, headers=info.header_items, now_ms=now
+        )
+        return self._checked(info, decision, now)
+
+    async def verify_async(
+        self, info: RequestInfo, body: bytes, target: KeyQuorum, now: int
+    ) -> Checked:
+        """Verify the request against ``target`` (async: an async user-key resolver is awaited)."""
+        decision = await self._verifier(target).verify_async(
+            method=info.method, url=info.url, body=body, headers=info.header_items, now_ms=now
+        )
+        return self._checked(info, decision, now)
+
+    def _checked(self, info: RequestInfo, decision: Decision, now: int) -> Checked:
+        if not decision.approved:
+            return Checked(decision)
+        payload = decision.payload
+        if payload is None:  # the verifier attaches it to every approval; fail closed if not
+            raise RuntimeError("an approved Privy decision carries no payload")
+        expiry = info.headers.get(EXPIRY_HEADER, "").strip()
+        if expiry.isdigit() and expiry.isascii():
+            # The verifier accepts until expiry + skew, inclusive.
+            last = int(expiry) + self.policy.clock_skew_ms
+        else:  # no expiry (explicitly allowed): remember it for the longest lifetime
+            last = now + self.policy.max_lifetime_ms
+        return Checked(decision, replay_key(payload), last)
