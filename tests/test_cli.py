@@ -251,6 +251,34 @@ def test_bad_key_file_is_an_error_line(tmp_path: Path) -> None:
     assert_one_line_error(proc, str(bad))
 
 
+def test_key_errors_name_the_file_and_keep_their_class(tmp_path: Path) -> None:
+    from authsig.cli._io import load_any_key, load_private_key_file, load_public_key_arg
+    from authsig.errors import KeyFormatError, WrongCurveError
+
+    p384 = tmp_path / "p384.pem"
+    p384.write_bytes(
+        ec.generate_private_key(ec.SECP384R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    with pytest.raises(WrongCurveError) as caught:
+        load_private_key_file(str(p384))
+    assert caught.value.code == "wrong_curve"
+    assert caught.value.message.startswith(f"{p384}: ")
+    with pytest.raises(WrongCurveError, match=r"^p384\.pem: "):
+        load_any_key(p384.read_text(), "p384.pem")
+    with pytest.raises(KeyFormatError) as caught:
+        load_any_key("not a key", "bad.key")
+    assert type(caught.value) is KeyFormatError
+    assert caught.value.code == "invalid_key"
+    assert caught.value.message.startswith("bad.key: not a P-256 private or public key (")
+    with pytest.raises(KeyFormatError, match="neither a file nor a public key") as caught:
+        load_public_key_arg(str(tmp_path / "no-such-file"))
+    assert caught.value.code == "invalid_key"
+
+
 def test_bad_key_error_does_not_echo_key_material(tmp_path: Path) -> None:
     path = tmp_path / "k.key"
     keygen(path)
@@ -274,23 +302,57 @@ def test_bad_json_inputs(tmp_path: Path) -> None:
     assert_one_line_error(proc)
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        None,
-        "keygen",
-        "pubkey",
-        "convert",
-        "sign",
-        "payload",
-        "combine",
-        "verify",
-        "explain",
-        "canonicalize",
-        "vectors",
-        "demo",
-    ],
-)
+# Every command the CLI offers, in the order `authsig --help` lists them. A command that
+# disappears (say, a command module no longer registered) fails the test below.
+COMMANDS = [
+    "keygen",
+    "pubkey",
+    "convert",
+    "sign",
+    "payload",
+    "combine",
+    "verify",
+    "explain",
+    "canonicalize",
+    "vectors",
+    "demo",
+]
+
+
+def test_registered_commands_are_pinned() -> None:
+    import argparse
+
+    from authsig.cli import build_parser
+
+    parser = build_parser()
+    # argparse has no public accessor for the subcommands; the choices of its action are them.
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert list(action.choices) == COMMANDS
+    for name, sub in action.choices.items():
+        assert callable(sub.get_default("func")), name
+    # the command list of `authsig --help`: 4-space indented names (wrapped summaries indent more)
+    lines = parser.format_help().splitlines()
+    listed = [line.split()[0] for line in lines if line.startswith(" " * 4) and line[4] != " "]
+    assert listed == COMMANDS
+
+
+def test_python_m_authsig_is_the_console_script() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "authsig", "--help"], capture_output=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, err(proc)
+    assert out(proc).startswith("usage: authsig ")
+    assert proc.stdout == run("--help").stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "authsig", "no-such-command"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert_one_line_error(bad, "invalid choice: 'no-such-command'")
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
 def test_help_everywhere_with_examples(command: str | None) -> None:
     proc = run(*([command] if command else []), "--help")
     assert proc.returncode == 0

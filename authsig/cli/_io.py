@@ -1,0 +1,315 @@
+"""What every ``authsig`` command shares: its errors, reading inputs and keys, writing outputs.
+
+Commands import these helpers from here and nowhere else, so that a file is read, a key is
+loaded and a secret is written the same way by every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shlex
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from authsig.errors import AuthSigError, KeyFormatError
+
+if TYPE_CHECKING:
+    from authsig.keys import PrivateKey, PublicKey
+
+__all__ = [
+    "PROG",
+    "CLIError",
+    "Refused",
+    "as_text_if_possible",
+    "check_overwrite",
+    "dump_json",
+    "format_key",
+    "load_any_key",
+    "load_json_file",
+    "load_private_key_file",
+    "load_public_key_arg",
+    "parse_duration",
+    "parse_header_args",
+    "print_headers",
+    "read_input",
+    "request_body",
+    "write_output",
+    "write_private_file",
+]
+
+PROG = "authsig"
+
+
+class CLIError(AuthSigError):
+    """A usage or input error of the command line (exit code 2)."""
+
+    code = "cli_error"
+
+
+class Refused(Exception):
+    """The command ran and its answer is "no" (exit code 1); the reason is already printed."""
+
+
+# --------------------------------------------------------------------------------------
+# reading
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """Parse ``15m``, ``1h``, ``30s``, ``500ms``, ``2d`` or ``none`` (no expiry).
+
+    A bare number is seconds. Raises :class:`CLIError` on anything else.
+    """
+    value = text.strip().lower()
+    if value in ("none", "never", "off"):
+        return None
+    match = re.fullmatch(r"(\d{1,9})(ms|s|m|h|d)?", value)
+    if match is None:
+        raise CLIError(f"invalid duration {text!r}: use e.g. 30s, 15m, 1h or none")
+    amount = int(match.group(1))
+    unit = match.group(2) or "s"
+    factor = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+    return timedelta(seconds=amount * factor)
+
+
+def read_input(name: str) -> bytes:
+    """Bytes of a file, or of stdin for ``-``."""
+    if name == "-":
+        return sys.stdin.buffer.read()
+    return Path(name).read_bytes()
+
+
+def as_text_if_possible(data: bytes) -> str | bytes:
+    """UTF-8 text, or the bytes themselves (binary DER) when they are not text."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+
+
+def load_json_file(name: str, what: str) -> Any:
+    """The JSON value in file ``name`` (``-``: stdin); ``what`` names it in the error."""
+    data = read_input(name)
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CLIError(f"{name}: {what} is not valid JSON ({exc})") from None
+
+
+def parse_header_args(values: Iterable[str]) -> list[tuple[str, str]]:
+    """``'name: value'`` arguments as lower-cased ``(name, value)`` pairs."""
+    headers: list[tuple[str, str]] = []
+    for item in values:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            raise CLIError(f"invalid --header {item!r}: use 'name: value'")
+        headers.append((name.strip().lower(), value.strip()))
+    return headers
+
+
+def request_body(args: argparse.Namespace) -> bytes | None:
+    """The raw body given with ``--data`` (inline) or ``--body`` (a file), or None."""
+    if getattr(args, "data", None) is not None:
+        return str(args.data).encode("utf-8")
+    if getattr(args, "body", None) is not None:
+        return read_input(args.body)
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# keys
+
+
+def _is_private_text(data: str | bytes) -> bool:
+    """Guess whether key material holds a private key (used only to pick an error)."""
+    if isinstance(data, bytes):
+        return False
+    stripped = data.strip()
+    if "PRIVATE KEY" in stripped:
+        return True
+    if stripped.startswith("{"):
+        try:
+            obj = json.loads(stripped)
+        except ValueError:
+            return False
+        return isinstance(obj, dict) and "d" in obj
+    return stripped.startswith(("wallet-auth:", "wallet-api:"))
+
+
+def load_any_key(data: str | bytes, source: str) -> tuple[PrivateKey | None, PublicKey]:
+    """Load a private or a public key: returns ``(private_or_None, public)``."""
+    from authsig.errors import WrongCurveError
+    from authsig.keys import load_private_key, load_public_key
+
+    try:
+        private = load_private_key(data)
+    except KeyFormatError as private_error:
+        try:
+            public = load_public_key(data)
+        except KeyFormatError as public_error:
+            for err in (private_error, public_error):
+                if isinstance(err, WrongCurveError):
+                    raise WrongCurveError(f"{source}: {err.message}") from None
+            # Both loaders failed; report the one that matches what the text looks like.
+            chosen = private_error if _is_private_text(data) else public_error
+            raise type(chosen)(
+                f"{source}: not a P-256 private or public key ({chosen.message})"
+            ) from None
+        return None, public
+    return private, private.public_key
+
+
+def load_private_key_file(name: str) -> PrivateKey:
+    """The private key in file ``name`` (``-``: stdin); errors name the file."""
+    from authsig.keys import load_private_key
+
+    data = as_text_if_possible(read_input(name))
+    try:
+        return load_private_key(data)
+    except KeyFormatError as exc:
+        raise type(exc)(f"{name}: {exc.message}") from None
+
+
+def load_public_key_arg(value: str) -> PublicKey:
+    """A public key given inline (base64 SPKI, PEM, JWK) or as a file (public or private)."""
+    from authsig.keys import load_public_key
+
+    if value == "-" or os.path.exists(value):
+        _, public = load_any_key(as_text_if_possible(read_input(value)), value)
+        return public
+    try:
+        return load_public_key(value)
+    except KeyFormatError as exc:
+        raise type(exc)(
+            f"a --public-key/--user-key value is neither a file nor a public key ({exc.message})"
+        ) from None
+
+
+def format_key(key: PrivateKey | PublicKey, fmt: str) -> str:
+    """A key as text in ``fmt`` (``privy``: base64 DER, ``pem``, ``jwk``), ending in a newline.
+
+    Private and public keys share the method names, so one function formats both; whether a
+    private key may be shown at all is the caller's decision.
+    """
+    if fmt == "pem":
+        text = key.to_pem()
+        return text if text.endswith("\n") else text + "\n"
+    if fmt == "jwk":
+        return json.dumps(key.to_jwk(), indent=2) + "\n"
+    return key.to_base64() + "\n"
+
+
+# --------------------------------------------------------------------------------------
+# writing
+
+
+def _refuse_existing(path: Path) -> CLIError:
+    return CLIError(f"{path}: already exists; use --force to overwrite it")
+
+
+def check_overwrite(path: Path, *, force: bool) -> None:
+    """Refuse an existing output file unless ``--force`` was given."""
+    if path.exists() and not force:
+        raise _refuse_existing(path)
+
+
+def write_private_file(path: Path, text: str, *, force: bool) -> None:
+    """Write secret text atomically with mode 0600; refuse to overwrite unless ``force``.
+
+    The text goes to a temporary file in the same directory (created with ``O_EXCL`` and
+    mode 0600) and is flushed to disk; it then replaces ``path`` (``force``) or is hard-linked
+    to ``path``, which fails atomically if something appeared there meanwhile.
+    """
+    check_overwrite(path, force=force)
+    if path.is_dir():
+        raise CLIError(f"{path}: is a directory")
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise CLIError(f"{directory}: no such directory")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        if hasattr(os, "fchmod"):  # mkstemp already uses 0600; be explicit where possible
+            os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if force:
+            os.replace(tmp_name, path)
+        else:
+            _link_new(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _link_new(tmp_name: str, path: Path) -> None:
+    """Give the temporary file its final name without replacing anything there."""
+    try:
+        os.link(tmp_name, path)
+    except FileExistsError:
+        raise _refuse_existing(path) from None
+    except OSError:  # no hard links here: check, then rename
+        if path.exists():
+            raise _refuse_existing(path) from None
+        os.replace(tmp_name, path)
+    else:
+        os.unlink(tmp_name)
+
+
+def write_output(name: str | None, data: bytes) -> None:
+    """Write bytes to a file, or to stdout when ``name`` is None or ``-``."""
+    if name is None or name == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    Path(name).write_bytes(data)
+
+
+def print_headers(
+    headers: Mapping[str, str],
+    *,
+    as_json: bool,
+    as_curl: bool,
+    method: str,
+    url: str,
+    body: bytes | None,
+    body_file: str | None,
+) -> None:
+    """Print the headers to send: ``name: value`` lines, a JSON object or a curl command."""
+    if as_json:
+        dump_json(dict(headers))
+        return
+    if as_curl:
+        lines = [f"curl -X {shlex.quote(method.upper())} {shlex.quote(url)}"]
+        if body:
+            lines.append("-H " + shlex.quote("content-type: application/json"))
+        lines += ["-H " + shlex.quote(f"{name}: {value}") for name, value in headers.items()]
+        if body_file and body_file != "-":
+            lines.append("--data-binary " + shlex.quote("@" + body_file))
+        elif body:
+            lines.append("--data-binary " + shlex.quote(body.decode("utf-8", "replace")))
+        print(" \\\n  ".join(lines))
+        return
+    for name, value in headers.items():
+        print(f"{name}: {value}")
+
+
+def dump_json(obj: Any) -> None:
+    """Print ``obj`` as indented JSON on stdout (the ``--json`` output of every command)."""
+    print(json.dumps(obj, indent=2, sort_keys=False))

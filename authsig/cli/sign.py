@@ -1,0 +1,171 @@
+"""``authsig sign`` and ``payload``: signing a request, alone or with several key holders.
+
+Alone, ``sign`` signs a request and prints the headers. With keys held by different people,
+``payload`` writes the exact bytes to sign, each holder runs ``sign --payload`` on them, and
+``combine`` (:mod:`authsig.cli.combine`) checks the signatures and assembles the headers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from authsig.cli._args import (
+    EMPTY_BODY_CHOICES,
+    add_body_args,
+    add_command,
+    add_headers_output,
+    add_request_args,
+)
+from authsig.cli._io import (
+    CLIError,
+    dump_json,
+    load_private_key_file,
+    parse_duration,
+    print_headers,
+    read_input,
+    request_body,
+    write_output,
+)
+
+if TYPE_CHECKING:
+    from authsig.keys import PrivateKey
+
+__all__ = ["register", "run_payload", "run_sign"]
+
+
+def register(subparsers: Any) -> None:
+    """Add ``sign`` and ``payload``."""
+    p = add_command(
+        subparsers,
+        "sign",
+        "sign a request (or a payload file) and print the headers",
+        "Sign a request with one or more private keys and print the headers to send.\n"
+        "With --payload FILE (from 'authsig payload'), sign those exact bytes instead and\n"
+        "print one signature per key: the multi-party flow, where each key holder signs on\n"
+        "their own machine and 'authsig combine' assembles the headers.",
+        "  authsig sign --key alice.key -X POST --url https://api.privy.io/v1/wallets \\\n"
+        "      --body body.json --app-id my-app\n"
+        "  authsig sign --key a.key --key b.key -X PATCH --url URL -d '{\"x\":1}' \\\n"
+        "      --app-id my-app --expires-in 1h --curl\n"
+        "  authsig sign --payload request.payload --key alice.key > alice.sig\n",
+    )
+    p.add_argument(
+        "--key", "-k", action="append", required=True, metavar="FILE", help="private key (repeat)"
+    )
+    p.add_argument("--payload", metavar="FILE", help="sign this payload file (multi-party)")
+    p.add_argument("--method", "-X")
+    p.add_argument("--url")
+    add_body_args(p)
+    p.add_argument("--empty-body", choices=EMPTY_BODY_CHOICES, default="string")
+    p.add_argument("--app-id")
+    p.add_argument("--expires-in", default="15m", metavar="DURATION", help="30s/15m/1h/none")
+    p.add_argument("--idempotency-key")
+    p.add_argument("--now", type=int, metavar="MS", help="pretend now is MS ms since the epoch")
+    p.add_argument("--deterministic", action="store_true", help="RFC 6979 signatures")
+    add_headers_output(p)
+    p.set_defaults(func=run_sign)
+
+    p = add_command(
+        subparsers,
+        "payload",
+        "write the canonical signing payload of a request",
+        "Write the canonical payload of a request (RFC 8785 JSON, its expiry fixed now) to\n"
+        "a file. Send that file to each key holder; they run 'authsig sign --payload'.\n"
+        "The file holds exactly the bytes that are signed (no trailing newline).",
+        "  authsig payload -X POST --url https://api.privy.io/v1/wallets/w1/rpc \\\n"
+        "      --body body.json --app-id my-app --expires-in 1h --out request.payload\n",
+    )
+    add_request_args(p, app_id=True)
+    p.add_argument("--out", "-o", metavar="FILE", help="output file (default: stdout)")
+    p.set_defaults(func=run_payload)
+
+
+def _require(args: argparse.Namespace, *names: str) -> None:
+    missing = ["--" + n.replace("_", "-") for n in names if getattr(args, n) in (None, "")]
+    if missing:
+        raise CLIError(f"missing {', '.join(missing)}")
+
+
+def _sign_payload_file(args: argparse.Namespace, keys: list[PrivateKey]) -> int:
+    """``sign --payload``: one signature per key over the file's exact bytes."""
+    from authsig.signatures import sign
+
+    extra = [
+        n
+        for n in ("method", "url", "app_id", "idempotency_key", "body", "data", "now")
+        if getattr(args, n) is not None
+    ]
+    if extra or args.curl:
+        raise CLIError("--payload signs a payload file; request options do not apply")
+    payload = read_input(args.payload)
+    if not payload:
+        raise CLIError(f"{args.payload}: empty payload")
+    signatures = [sign(payload, key, deterministic=args.deterministic) for key in keys]
+    if args.json:
+        dump_json({"signatures": signatures, "key_ids": [k.key_id for k in keys]})
+    else:
+        for signature in signatures:
+            print(signature)
+    return 0
+
+
+def run_sign(args: argparse.Namespace) -> int:
+    """``authsig sign``."""
+    if args.payload is None:
+        _require(args, "method", "url", "app_id")
+    keys = [load_private_key_file(name) for name in args.key]
+    if args.payload is not None:
+        return _sign_payload_file(args, keys)
+
+    from authsig.privy.signing import sign_request
+
+    body = request_body(args)
+    headers = sign_request(
+        method=args.method,
+        url=args.url,
+        body=body,
+        app_id=args.app_id,
+        keys=keys,
+        idempotency_key=args.idempotency_key,
+        expires_in=parse_duration(args.expires_in),
+        now_ms=args.now,
+        empty_body=args.empty_body,
+        deterministic=args.deterministic,
+    )
+    print_headers(
+        headers,
+        as_json=args.json,
+        as_curl=args.curl,
+        method=args.method,
+        url=args.url,
+        body=body,
+        body_file=args.body,
+    )
+    return 0
+
+
+def run_payload(args: argparse.Namespace) -> int:
+    """``authsig payload``."""
+    from authsig.privy.expiry import make_expiry
+    from authsig.privy.headers import APP_ID_HEADER, EXPIRY_HEADER, IDEMPOTENCY_HEADER
+    from authsig.privy.payload import signing_payload
+
+    headers = {APP_ID_HEADER: args.app_id}
+    if args.idempotency_key is not None:
+        headers[IDEMPOTENCY_HEADER] = args.idempotency_key
+    expires_in = parse_duration(args.expires_in)
+    if expires_in is not None:
+        headers[EXPIRY_HEADER] = make_expiry(expires_in, now_ms=args.now)
+    payload = signing_payload(
+        method=args.method,
+        url=args.url,
+        body=request_body(args),
+        headers=headers,
+        empty_body=args.empty_body,
+    )
+    write_output(args.out, payload)
+    if args.out and args.out != "-":
+        print(f"payload written to {args.out} ({len(payload)} bytes)", file=sys.stderr)
+    return 0
