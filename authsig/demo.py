@@ -254,10 +254,15 @@ def run_demo(*, out: TextIO | None = None, as_json: bool = False) -> DemoResult:
     say("  quorum: 'treasury' = 2 of {alice, bob, ops-team}")
     say("          'ops-team' = 2 of {carol, dave} (a nested quorum counts as one member)")
 
+    # The demo serves on a free local port it learns only once listening, and its audience is
+    # the operator: it trusts the Host header and shows the verifier's sentences (both are off
+    # by default; see SECURITY.md).
     app = AuthSigMiddleware(
         _sample_app,
         quorum=lambda request: quorum,
         replay_store=MemoryReplayStore(),
+        trust_host_header=True,
+        detailed_problems=True,
     )
     try:
         with serve(app, uvicorn) as base_url:

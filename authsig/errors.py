@@ -18,6 +18,7 @@ __all__ = [
     "PayloadError",
     "InvalidBodyError",
     "MissingHeaderError",
+    "ForwardedHeaderError",
     "SignatureFormatError",
     "SignatureHeaderError",
     "HeaderTooLargeError",
@@ -136,6 +137,12 @@ class DuplicateSignatureError(SignatureHeaderError):
     """The same signature appears twice in the header."""
 
     code = "duplicate_signature"
+
+
+class ForwardedHeaderError(PayloadError):
+    """A forwarding header written (or posing as written) by a trusted proxy is malformed."""
+
+    code = "malformed_forwarded"
 
 
 # --- expiry ------------------------------------------------------------------------------

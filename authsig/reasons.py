@@ -176,6 +176,30 @@ _ROWS: tuple[tuple[str, int, str, str], ...] = (
         "The request body is larger than this endpoint accepts.",
     ),
     (
+        "body_timeout",
+        408,
+        "Request body too slow",
+        "The request body did not arrive in time; send it without pausing.",
+    ),
+    (
+        "malformed_forwarded",
+        400,
+        "Malformed forwarding header",
+        "A forwarding header from the proxy is malformed.",
+    ),
+    (
+        "method_override",
+        400,
+        "Method override refused",
+        "Method-override headers and parameters are refused here; send the real method.",
+    ),
+    (
+        "unexpected_app_id",
+        401,
+        "Wrong app",
+        "The request is signed for an app id this endpoint does not serve.",
+    ),
+    (
         "user_resolution_failed",
         503,
         "Service unavailable",

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from authsig.asgi import AuthSigMiddleware
-from authsig.http import Problem, RequestInfo
+from authsig.errors import ForwardedHeaderError
+from authsig.http import Gate, Problem, RequestInfo
 from authsig.http.body import BodyError, TooLarge, declared_length
 from authsig.http.proxy import forwarded_origin, parse_forwarded, parse_trusted_proxies, public_url
 from authsig.keys import generate_private_key
@@ -26,9 +27,16 @@ from authsig.replay import MemoryReplayStore
 TRUSTED = parse_trusted_proxies(["10.0.0.0/8", "::1"])
 
 
-def origin(headers: dict[str, str], peer: str | None) -> tuple[str, str, str]:
+def origin(
+    headers: dict[str, str], peer: str | None, family: str = "x-forwarded"
+) -> tuple[str, str, str]:
     return forwarded_origin(
-        scheme="http", host="internal:8000", headers=headers, peer=peer, trusted=TRUSTED
+        scheme="http",
+        host="internal:8000",
+        headers=headers,
+        peer=peer,
+        trusted=TRUSTED,
+        family=family,  # type: ignore[arg-type]
     )
 
 
@@ -42,7 +50,25 @@ def test_parse_forwarded() -> None:
         {"for": "10.0.0.2", "host": "b,c", "by": "x"},
     ]
     assert parse_forwarded('host="q\\"x"') == [{"host": 'q"x'}]
-    assert parse_forwarded("garbage") == [{}]
+    assert parse_forwarded("for=a;;by=b, ,for=c") == [{"for": "a", "by": "b"}, {"for": "c"}]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "garbage",  # not token=value
+        'host=staging.example.com;proto=https;for="',  # a quote left open (the attack)
+        'host=staging;for=", for=10.0.0.9;host=api.example.com',  # ... and what it swallows
+        "for=a;for=b",  # a parameter twice in one element: which one is meant?
+        "for=a b",  # stray characters
+        "host=",  # an empty value
+        'for="a"x',  # characters after a quoted string
+        "=x",
+    ],
+)
+def test_malformed_forwarded_is_refused(value: str) -> None:
+    with pytest.raises(ForwardedHeaderError):
+        parse_forwarded(value)
 
 
 def test_untrusted_peer_headers_are_ignored() -> None:
@@ -50,7 +76,7 @@ def test_untrusted_peer_headers_are_ignored() -> None:
     assert origin(headers, "192.0.2.1") == ("http", "internal:8000", "")
     assert origin(headers, None) == ("http", "internal:8000", "")
     headers = {"forwarded": "proto=https;host=evil.example"}
-    assert origin(headers, "192.0.2.1") == ("http", "internal:8000", "")
+    assert origin(headers, "192.0.2.1", "forwarded") == ("http", "internal:8000", "")
 
 
 def test_trusted_peer_x_forwarded() -> None:
@@ -79,24 +105,33 @@ def test_x_forwarded_chain_walk() -> None:
     assert origin(headers, "10.0.0.6") == ("http", "inner.example", "")
 
 
-def test_forwarded_chain_walk_and_precedence() -> None:
+def test_only_the_configured_family_is_read() -> None:
     headers = {
         "forwarded": "for=198.51.100.1;proto=https;host=public.example, "
         "for=10.0.0.5;proto=http;host=inner.example",
-        "x-forwarded-host": "ignored.example",
+        "x-forwarded-host": "client-chosen.example",
     }
-    assert origin(headers, "10.0.0.6") == ("https", "public.example", "")
+    assert origin(headers, "10.0.0.6", "forwarded") == ("https", "public.example", "")
+    # A proxy that writes X-Forwarded-* passes a client's Forwarded through: it is not read.
+    assert origin(headers, "10.0.0.6", "x-forwarded") == ("http", "client-chosen.example", "")
     headers["forwarded"] = (
         "for=198.51.100.1;host=spoofed.example, for=192.0.2.9;proto=https;host=edge.example"
     )
-    assert origin(headers, "10.0.0.6") == ("https", "edge.example", "")
+    assert origin(headers, "10.0.0.6", "forwarded") == ("https", "edge.example", "")
 
 
-def test_invalid_forwarded_values_are_ignored() -> None:
-    headers = {"x-forwarded-proto": "gopher", "x-forwarded-host": "bad host/with/slash"}
-    assert origin(headers, "10.0.0.1") == ("http", "internal:8000", "")
-    headers = {"x-forwarded-prefix": "no-leading-slash"}
-    assert origin(headers, "10.0.0.1") == ("http", "internal:8000", "")
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"x-forwarded-proto": "gopher"},
+        {"x-forwarded-host": "bad host/with/slash"},
+        {"x-forwarded-prefix": "no-leading-slash"},
+    ],
+)
+def test_invalid_values_from_a_trusted_hop_are_refused(headers: dict[str, str]) -> None:
+    # Ignoring them would fall back to the client-controlled Host header.
+    with pytest.raises(ForwardedHeaderError):
+        origin(headers, "10.0.0.1")
 
 
 def test_public_url() -> None:
@@ -107,6 +142,7 @@ def test_public_url() -> None:
         "headers": {"x-forwarded-host": "evil.example"},
         "peer": "10.0.0.1",
         "trusted": TRUSTED,
+        "family": "x-forwarded",
     }
     assert (
         public_url(query_string="x=1", public_base_url="https://api.example.com/base/", **common)
@@ -154,16 +190,30 @@ def test_problem_document() -> None:
     assert (unknown.status, unknown.reason) == (500, "internal_error")
 
 
+def make_gate(quorum: KeyQuorum, **options: Any) -> Gate:
+    """The Privy gate for requests signed for https://api.example.com."""
+    options.setdefault("public_base_url", "https://api.example.com")
+    return privy_gate(quorum, **options)
+
+
 def test_gate_rejects_bad_settings() -> None:
     quorum = KeyQuorum(public_keys=(generate_private_key().public_key,))
     with pytest.raises(ValueError, match="max_body_bytes"):
-        privy_gate(quorum, max_body_bytes=-1)
+        make_gate(quorum, max_body_bytes=-1)
     with pytest.raises(TypeError, match="max_body_bytes"):
-        privy_gate(quorum, max_body_bytes="10")  # type: ignore[typeddict-item]
+        make_gate(quorum, max_body_bytes="10")  # type: ignore[typeddict-item]
     with pytest.raises(ValueError, match="public_base_url"):
         privy_gate(quorum, public_base_url="api.example.com")
     with pytest.raises(TypeError, match="policy"):
-        privy_gate(quorum, policy={"allow_foreign_signatures": True})  # type: ignore[arg-type]
+        make_gate(quorum, policy={"allow_foreign_signatures": True})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="public_base_url"):
+        privy_gate(quorum)  # which host was signed for? the operator must say
+    with pytest.raises(ValueError, match="proxy_headers"):
+        privy_gate(quorum, trusted_proxies=["10.0.0.0/8"])  # which family does it write?
+    with pytest.raises(ValueError, match="trusted_proxies"):
+        privy_gate(quorum, public_base_url="https://a.example", proxy_headers="forwarded")
+    with pytest.raises(ValueError, match="body_timeout"):
+        make_gate(quorum, body_timeout=0)
 
 
 # --- Gate: verification + replay entries --------------------------------------------------
@@ -200,7 +250,7 @@ def test_gate_replay_entry_lives_until_expiry_plus_skew() -> None:
     key = generate_private_key()
     quorum = KeyQuorum(public_keys=(key.public_key,))
     store = RecordingStore()
-    gate = privy_gate(quorum, replay_store=store, policy=Policy(clock_skew=timedelta(seconds=30)))
+    gate = make_gate(quorum, replay_store=store, policy=Policy(clock_skew=timedelta(seconds=30)))
     url = "https://api.example.com/x"
     headers = sign_request(method="POST", url=url, body=b"{}", app_id="a", keys=key)
     outcome = gate.check(_info(url, headers), b"{}", quorum)
@@ -220,22 +270,22 @@ def test_gate_requires_expiry_with_a_store_unless_told_otherwise() -> None:
     headers = sign_request(
         method="POST", url=url, body=b"{}", app_id="a", keys=key, expires_in=None
     )
-    strict = privy_gate(quorum, replay_store=RecordingStore())
+    strict = make_gate(quorum, replay_store=RecordingStore())
     refused = strict.check(_info(url, headers), b"{}", quorum).problem
     assert refused is not None
     assert refused.reason == "expiry_required"
     # The default store (an in-process memory store) is strict too.
-    default = privy_gate(quorum)
+    default = make_gate(quorum)
     assert isinstance(default.replay_store, MemoryReplayStore)
     refused = default.check(_info(url, headers), b"{}", quorum).problem
     assert refused is not None
     assert refused.reason == "expiry_required"
     # Without a store (replay protection explicitly off), no expiry is needed.
-    no_store = privy_gate(quorum, replay_store=None)
+    no_store = make_gate(quorum, replay_store=None)
     assert no_store.check(_info(url, headers), b"{}", quorum).problem is None
     # Explicitly allowed: remembered for max_lifetime.
     store = RecordingStore()
-    lenient = privy_gate(
+    lenient = make_gate(
         quorum,
         replay_store=store,
         policy=Policy(require_expiry=False, max_lifetime=timedelta(minutes=5)),
@@ -252,11 +302,9 @@ def test_gate_generic_details() -> None:
     quorum = KeyQuorum(public_keys=(key.public_key,), id="secret-quorum-name")
     url = "https://api.example.com/x"
     headers = sign_request(method="POST", url=url, body=b"{}", app_id="a", keys=other)
-    detailed = privy_gate(quorum).check(_info(url, headers), b"{}", quorum).problem
+    detailed = make_gate(quorum).check(_info(url, headers), b"{}", quorum).problem
     generic = (
-        privy_gate(quorum, detailed_problems=False)
-        .check(_info(url, headers), b"{}", quorum)
-        .problem
+        make_gate(quorum, detailed_problems=False).check(_info(url, headers), b"{}", quorum).problem
     )
     assert detailed is not None
     assert generic is not None
@@ -336,7 +384,7 @@ def test_asgi_body_chunks_reach_the_app_intact_and_state_is_set() -> None:
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
-    middleware = AuthSigMiddleware(app, quorum=quorum)
+    middleware = AuthSigMiddleware(app, quorum=quorum, trust_host_header=True)
     scope = _scope([(k.encode(), v.encode()) for k, v in signed.items()])
     assert "state" not in scope
     parts = [raw[i : i + 37] for i in range(0, len(raw), 37)]
@@ -361,21 +409,40 @@ def test_asgi_client_disconnect_while_reading_sends_nothing() -> None:
 
     send = Recorder()
     messages = [{"type": "http.request", "body": b"{", "more_body": True}]
-    asyncio.run(AuthSigMiddleware(app, quorum=quorum)(_scope([]), _receiver(messages), send))
+    signed = sign_request(
+        method="POST",
+        url="http://testserver/v1/x",
+        body=b"{}",
+        app_id="a",
+        keys=generate_private_key(),
+    )
+    headers = [(k.encode(), v.encode()) for k, v in signed.items()]
+    asyncio.run(
+        AuthSigMiddleware(app, quorum=quorum, trust_host_header=True)(
+            _scope(headers), _receiver(messages), send
+        )
+    )
     assert send.messages == []
     assert called == []
 
 
-def test_asgi_non_http_scopes_pass_through() -> None:
+def test_asgi_non_http_scopes_pass_through_and_protected_websockets_are_refused() -> None:
     quorum = KeyQuorum(public_keys=(generate_private_key().public_key,))
     seen: list[str] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         seen.append(scope["type"])
 
-    middleware = AuthSigMiddleware(app, quorum=quorum)
+    middleware = AuthSigMiddleware(app, quorum=quorum, trust_host_header=True)
     asyncio.run(middleware({"type": "lifespan"}, _receiver([]), Recorder()))
-    asyncio.run(middleware({"type": "websocket", "path": "/"}, _receiver([]), Recorder()))
+    # A signature covers one request, not a message stream: the handshake is refused.
+    send = Recorder()
+    asyncio.run(middleware({"type": "websocket", "path": "/"}, _receiver([]), send))
+    assert send.messages == [{"type": "websocket.close", "code": 1008}]
+    assert seen == ["lifespan"]
+    # Paths the resolver leaves unprotected pass through.
+    open_paths = AuthSigMiddleware(app, quorum=lambda info: None, trust_host_header=True)
+    asyncio.run(open_paths({"type": "websocket", "path": "/"}, _receiver([]), Recorder()))
     assert seen == ["lifespan", "websocket"]
 
 
@@ -394,7 +461,7 @@ def test_asgi_repeated_signature_header_is_refused() -> None:
 
     send = Recorder()
     messages = [{"type": "http.request", "body": b"{}", "more_body": False}]
-    middleware = AuthSigMiddleware(app, quorum=quorum)
+    middleware = AuthSigMiddleware(app, quorum=quorum, trust_host_header=True)
     asyncio.run(middleware(_scope(headers), _receiver(messages), send))
     assert send.status == 401
     assert send.json()["reason"] == "malformed_signature_header"
@@ -406,7 +473,7 @@ def test_asgi_resolver_returning_garbage_is_a_500() -> None:
 
     send = Recorder()
     messages = [{"type": "http.request", "body": b"{}", "more_body": False}]
-    middleware = AuthSigMiddleware(app, quorum=lambda info: "not a quorum")  # type: ignore[arg-type,return-value]
+    middleware = AuthSigMiddleware(app, quorum=lambda info: "not a quorum", trust_host_header=True)  # type: ignore[arg-type,return-value]
     asyncio.run(middleware(_scope([]), _receiver(messages), send))
     assert send.status == 500
     assert send.json()["reason"] == "internal_error"
@@ -432,12 +499,12 @@ def test_asgi_user_keys_pass_through_and_failure_is_503() -> None:
         raise ConnectionError("identity service down")
 
     send = Recorder()
-    ok = AuthSigMiddleware(app, quorum=quorum, user_keys=user_keys)
+    ok = AuthSigMiddleware(app, quorum=quorum, user_keys=user_keys, trust_host_header=True)
     asyncio.run(ok(_scope(headers), _receiver(messages), send))
     assert send.status == 200
 
     send = Recorder()
-    failing = AuthSigMiddleware(app, quorum=quorum, user_keys=broken)
+    failing = AuthSigMiddleware(app, quorum=quorum, user_keys=broken, trust_host_header=True)
     asyncio.run(failing(_scope(headers), _receiver(messages), send))
     assert send.status == 503
     assert send.json()["reason"] == "user_resolution_failed"
@@ -448,12 +515,12 @@ def test_default_replay_store_refuses_a_replay_and_none_turns_it_off() -> None:
     quorum = KeyQuorum(public_keys=(key.public_key,))
     url = "https://api.example.com/x"
     headers = sign_request(method="POST", url=url, body=b"{}", app_id="a", keys=key)
-    default = privy_gate(quorum)
+    default = make_gate(quorum)
     assert default.check(_info(url, headers), b"{}", quorum).problem is None
     again = default.check(_info(url, headers), b"{}", quorum).problem
     assert again is not None
     assert (again.status, again.reason) == (409, "replayed")
-    off = privy_gate(quorum, replay_store=None)
+    off = make_gate(quorum, replay_store=None)
     assert off.check(_info(url, headers), b"{}", quorum).problem is None
     assert off.check(_info(url, headers), b"{}", quorum).problem is None
 
@@ -461,7 +528,7 @@ def test_default_replay_store_refuses_a_replay_and_none_turns_it_off() -> None:
 def test_replay_store_must_be_a_store_memory_or_none() -> None:
     key = generate_private_key()
     with pytest.raises(TypeError, match="replay_store"):
-        privy_gate(KeyQuorum(public_keys=(key.public_key,)), replay_store="redis")  # type: ignore[typeddict-item]
+        make_gate(KeyQuorum(public_keys=(key.public_key,)), replay_store="redis")  # type: ignore[typeddict-item]
 
 
 def test_replay_key_is_the_payload_the_verifier_checked() -> None:
@@ -475,9 +542,7 @@ def test_replay_key_is_the_payload_the_verifier_checked() -> None:
     url = "https://api.example.com/x"
     headers = sign_request(method="POST", url=url, body=b'{"a": 1}', app_id="a", keys=key)
     store = RecordingStore()
-    outcome = privy_gate(quorum, replay_store=store).check(
-        _info(url, headers), b'{"a": 1}', quorum
-    )
+    outcome = make_gate(quorum, replay_store=store).check(_info(url, headers), b'{"a": 1}', quorum)
     assert outcome.decision is not None
     assert outcome.decision.approved
     expected = signing_payload(method="POST", url=url, body=b'{"a": 1}', headers=headers)

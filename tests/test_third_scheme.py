@@ -46,6 +46,7 @@ def toy_sign(method: str, path: str, body: bytes, ts: int) -> dict[str, str]:
 
 class ToyScheme:
     name = "toy"
+    signs_url = False  # the MAC covers the path, not the host
 
     def resolve(self, info: RequestInfo) -> str | None:
         return None if info.path.startswith("/public") else "toy"

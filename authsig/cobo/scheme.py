@@ -84,6 +84,7 @@ class CoboEventScheme(_PathScoped):
     ``tolerance_ms`` around ``Biz-Timestamp``, and the ``paths`` to protect."""
 
     name = "cobo-event"
+    signs_url = False  # Cobo signs the body and a timestamp, not the URL
 
     def __init__(
         self,
@@ -109,6 +110,7 @@ class CoboRequestScheme(_PathScoped):
     """Cobo-style request signatures by one of ``api_keys``, fresh within ``window_ms``."""
 
     name = "cobo-request"
+    signs_url = False  # Cobo signs the path and query, which need no public host
 
     def __init__(
         self,

@@ -15,16 +15,21 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
+from urllib.parse import parse_qsl
 
 from authsig._clock import now_ms
 from authsig.errors import AuthSigError, ReplayStoreUnavailableError
 from authsig.http.problem import PROBLEM_TYPE_PREFIX, Problem
+from authsig.http.proxy import ProxyHeaders
 from authsig.http.request import RequestInfo, URLSettings
 from authsig.reasons import Reason
 from authsig.replay import MemoryReplayStore, ReplayStore
 
 __all__ = [
+    "DEFAULT_BODY_TIMEOUT",
     "DEFAULT_MAX_BODY_BYTES",
+    "METHOD_OVERRIDE_HEADERS",
+    "METHOD_OVERRIDE_PARAMETER",
     "Checked",
     "Gate",
     "GateOptions",
@@ -35,8 +40,9 @@ __all__ = [
 
 logger = logging.getLogger("authsig.http")
 
-DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-"""Default limit on a signed request's body (1 MiB)."""
+DEFAULT_MAX_BODY_BYTES = 256 * 1024
+"""Default limit on a signed request's body (256 KiB): signed API calls are small (a Privy RPC
+or a key-quorum update is well under 10 KiB), and the verifier's work grows with the body."""
 
 _REPLAYED = "this signed request was already accepted; send a new one"
 
@@ -108,11 +114,67 @@ class GateOptions(TypedDict, total=False):
 
     public_base_url: str | None
     trusted_proxies: Iterable[str]
+    proxy_headers: ProxyHeaders | None
+    trust_host_header: bool
     max_body_bytes: int
+    body_timeout: float | None
     replay_store: ReplayStore | Literal["memory"] | None
+    allow_method_override: bool
     problem_type_prefix: str
     detailed_problems: bool
     clock: Callable[[], int] | None
+
+
+#: Headers and the query parameter with which frameworks and shims let a request pretend to be
+#: another method. A signature covers the method sent, so a shim behind the middleware would run
+#: a signed POST as, say, DELETE.
+METHOD_OVERRIDE_HEADERS = ("x-http-method-override", "x-http-method", "x-method-override")
+METHOD_OVERRIDE_PARAMETER = "_method"
+
+DEFAULT_BODY_TIMEOUT = 10.0
+"""Seconds a checked request's body may take to arrive (ASGI): a slow upload is refused."""
+
+
+def _non_negative_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer")
+    if value < 0:
+        raise ValueError(f"{name} must not be negative")
+    return value
+
+
+def _timeout(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError("body_timeout must be a number of seconds or None")
+    if not value > 0:
+        raise ValueError("body_timeout must be positive")
+    return float(value)
+
+
+def _check_url_pin(scheme: object, urls: URLSettings, trust_host_header: bool) -> None:
+    """A scheme that signs the URL must know which host it was signed for."""
+    if not getattr(scheme, "signs_url", True):
+        return
+    if urls.public_base_url is None and not urls.trusted and not trust_host_header:
+        raise ValueError(
+            "set public_base_url (the URL clients sign, e.g. https://api.example.com), or "
+            "trusted_proxies with proxy_headers; trust_host_header=True lets the client's Host "
+            "header decide, for development only"
+        )
+
+
+def _method_override(info: RequestInfo) -> str | None:
+    for name in METHOD_OVERRIDE_HEADERS:
+        if name in info.headers:
+            return f"the {name} header"
+    if info.query_string and any(
+        name == METHOD_OVERRIDE_PARAMETER
+        for name, _ in parse_qsl(info.query_string, keep_blank_values=True)
+    ):
+        return f"the {METHOD_OVERRIDE_PARAMETER} parameter"
+    return None
 
 
 def _store(value: object) -> ReplayStore | None:
@@ -128,15 +190,22 @@ def _store(value: object) -> ReplayStore | None:
 class Gate:
     """Decides on one request with ``scheme``; see :class:`GateOptions` for the settings.
 
-    - ``public_base_url`` / ``trusted_proxies``: how the signed URL is rebuilt
-      (:class:`~authsig.http.request.URLSettings`).
+    - ``public_base_url`` / ``trusted_proxies`` / ``proxy_headers``: how the signed URL is
+      rebuilt (:class:`~authsig.http.request.URLSettings`). A scheme whose signatures cover the
+      URL needs one of them, or ``trust_host_header=True`` (development only: the client's
+      ``Host`` header then decides which host the signature is checked for).
     - ``max_body_bytes``: body limit of checked requests (413 beyond it).
+    - ``body_timeout``: seconds the body of a checked request may take to arrive under ASGI
+      (408 beyond it; None: no deadline). Under WSGI the server's own timeout applies.
+    - ``allow_method_override``: refuse (the default) or let through requests that carry a
+      method-override header or ``_method`` parameter.
     - ``replay_store``: approved requests are recorded until they could no longer be accepted,
       and copies refused (409). ``"memory"`` (the default) is a store of this process; ``None``
       turns replay protection off, explicitly.
     - ``problem_type_prefix``: prefix of the problem ``type`` URI.
-    - ``detailed_problems``: when False, the problem ``detail`` is the reason's generic sentence
-      instead of the scheme's own message.
+    - ``detailed_problems``: when False (the default), the problem ``detail`` is the reason's
+      generic sentence, and the scheme's own message (which may name quorums, members or the
+      server's clock) goes to the ``authsig.http`` log only; True sends it to the client.
     - ``clock``: milliseconds since the epoch (for tests); the scheme checks freshness with it.
     """
 
@@ -146,40 +215,78 @@ class Gate:
         *,
         public_base_url: str | None = None,
         trusted_proxies: Iterable[str] = (),
+        proxy_headers: ProxyHeaders | None = None,
+        trust_host_header: bool = False,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        body_timeout: float | None = DEFAULT_BODY_TIMEOUT,
         replay_store: ReplayStore | Literal["memory"] | None = "memory",
+        allow_method_override: bool = False,
         problem_type_prefix: str = PROBLEM_TYPE_PREFIX,
-        detailed_problems: bool = True,
+        detailed_problems: bool = False,
         clock: Callable[[], int] | None = None,
     ) -> None:
-        if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int):
-            raise TypeError("max_body_bytes must be an integer")
-        if max_body_bytes < 0:
-            raise ValueError("max_body_bytes must not be negative")
         self.scheme = scheme
-        self.urls = URLSettings(public_base_url, trusted_proxies)
-        self.max_body_bytes = max_body_bytes
+        self.urls = URLSettings(public_base_url, trusted_proxies, proxy_headers)
+        _check_url_pin(scheme, self.urls, trust_host_header)
+        self.max_body_bytes = _non_negative_int("max_body_bytes", max_body_bytes)
+        self.body_timeout = _timeout(body_timeout)
         self.replay_store: ReplayStore | None = _store(replay_store)
+        self.allow_method_override = bool(allow_method_override)
         self.type_prefix = problem_type_prefix
         self.detailed_problems = bool(detailed_problems)
         self.clock: Callable[[], int] = clock if clock is not None else now_ms
 
     # -- problems
 
-    def problem(self, reason: str, detail: str | None = None) -> Problem:
-        """The problem document of ``reason``; ``detail`` shown only with detailed problems."""
+    def problem(
+        self, reason: str, detail: str | None = None, info: RequestInfo | None = None
+    ) -> Problem:
+        """The problem document of ``reason``; ``detail`` reaches the client only with detailed
+        problems, and the log always (one line per refusal of a request ``info``)."""
         if Reason.get(reason) is None:
             logger.error(
                 "authsig: scheme %s refused with unregistered reason %r", self._name, reason
             )
-        shown = detail if self.detailed_problems else None
-        return Problem.build(reason, shown, type_prefix=self.type_prefix)
-
-    def too_large(self) -> Problem:
-        """The 413 problem."""
-        return self.problem(
-            "body_too_large", f"the request body exceeds the limit of {self.max_body_bytes} bytes"
+        built = Problem.build(
+            reason, detail if self.detailed_problems else None, type_prefix=self.type_prefix
         )
+        if info is not None:
+            # %r escapes whatever the client put into the method, path or message.
+            logger.info(
+                "authsig: refused %r %r: %s %d (%s): %r",
+                info.method,
+                info.path,
+                built.reason,
+                built.status,
+                self._name,
+                detail or "",
+            )
+        return built
+
+    def screen(self, info: RequestInfo, target: Any) -> Problem | None:
+        """The checks that need no body, before it is read: method override, then the scheme's
+        own header checks (``screen``, when the scheme has one)."""
+        if not self.allow_method_override:
+            override = _method_override(info)
+            if override:
+                return self.problem("method_override", f"the request carries {override}", info)
+        screen = getattr(self.scheme, "screen", None)
+        if screen is None:
+            return None
+        decision = screen(info, target, self.clock())
+        if decision is None or decision.approved:
+            return None
+        return self.problem(decision.reason, decision.message, info)
+
+    def too_large(self, info: RequestInfo | None = None) -> Problem:
+        """The 413 problem."""
+        limit = self.max_body_bytes
+        return self.problem("body_too_large", f"the body exceeds the limit of {limit} bytes", info)
+
+    def too_slow(self, info: RequestInfo | None = None) -> Problem:
+        """The 408 problem."""
+        detail = f"the body did not arrive within {self.body_timeout} s"
+        return self.problem("body_timeout", detail, info)
 
     def internal_error(self) -> Problem:
         """The 500 problem (the cause goes to the log only)."""
@@ -189,9 +296,9 @@ class Gate:
     def _name(self) -> str:
         return str(getattr(self.scheme, "name", type(self.scheme).__name__))
 
-    def _error_problem(self, exc: AuthSigError) -> Problem:
+    def _error_problem(self, exc: AuthSigError, info: RequestInfo | None = None) -> Problem:
         if Reason.get(exc.code) is not None and exc.code != "approved":
-            return self.problem(exc.code, exc.message)
+            return self.problem(exc.code, exc.message, info)
         logger.error(
             "authsig: %s check failed with %s (%s)", self._name, type(exc).__name__, exc.code
         )
@@ -199,23 +306,25 @@ class Gate:
 
     # -- the steps around the scheme and the store (shared by check and check_async)
 
-    def _pending(self, checked: Checked) -> Outcome | tuple[ReplayStore, str]:
+    def _pending(self, info: RequestInfo, checked: Checked) -> Outcome | tuple[ReplayStore, str]:
         """The outcome when there is no replay claim to make, else the store and the key."""
         decision = checked.decision
         if not decision.approved:
-            return Outcome(decision, self.problem(decision.reason, decision.message))
+            return Outcome(decision, self.problem(decision.reason, decision.message, info))
         if self.replay_store is None or checked.replay_key is None:
             return Outcome(decision, None)
         return self.replay_store, checked.replay_key
 
-    def _claimed(self, checked: Checked, fresh: bool) -> Outcome:
-        return Outcome(checked.decision, None if fresh else self.problem("replayed", _REPLAYED))
+    def _claimed(self, info: RequestInfo, checked: Checked, fresh: bool) -> Outcome:
+        if fresh:
+            return Outcome(checked.decision, None)
+        return Outcome(checked.decision, self.problem("replayed", _REPLAYED, info))
 
-    def _claim_failed(self, checked: Checked, exc: AuthSigError) -> Outcome:
+    def _claim_failed(self, info: RequestInfo, checked: Checked, exc: AuthSigError) -> Outcome:
         if isinstance(exc, ReplayStoreUnavailableError):
             logger.error("authsig: replay store unavailable: %s", exc.message)
-            return Outcome(checked.decision, self.problem(exc.code, exc.message))
-        return Outcome(checked.decision, self._error_problem(exc))
+            return Outcome(checked.decision, self.problem(exc.code, exc.message, info))
+        return Outcome(checked.decision, self._error_problem(exc, info))
 
     # -- check and check_async differ only in awaiting the scheme and the store
 
@@ -224,32 +333,32 @@ class Gate:
         try:
             checked = self.scheme.verify(info, body, target, self.clock())
         except AuthSigError as exc:
-            return Outcome(None, self._error_problem(exc))
-        pending = self._pending(checked)
+            return Outcome(None, self._error_problem(exc, info))
+        pending = self._pending(info, checked)
         if isinstance(pending, Outcome):
             return pending
         store, key = pending
         try:
             fresh = store.add_if_absent(key, checked.keep_until_ms + 1)
         except AuthSigError as exc:
-            return self._claim_failed(checked, exc)
-        return self._claimed(checked, fresh)
+            return self._claim_failed(info, checked, exc)
+        return self._claimed(info, checked, fresh)
 
     async def check_async(self, info: RequestInfo, body: bytes, target: Any) -> Outcome:
         """Verify the request with the scheme and record it in the replay store (async)."""
         try:
             checked = await self.scheme.verify_async(info, body, target, self.clock())
         except AuthSigError as exc:
-            return Outcome(None, self._error_problem(exc))
-        pending = self._pending(checked)
+            return Outcome(None, self._error_problem(exc, info))
+        pending = self._pending(info, checked)
         if isinstance(pending, Outcome):
             return pending
         store, key = pending
         try:
             fresh = await _add_async(store, key, checked.keep_until_ms + 1)
         except AuthSigError as exc:
-            return self._claim_failed(checked, exc)
-        return self._claimed(checked, fresh)
+            return self._claim_failed(info, checked, exc)
+        return self._claimed(info, checked, fresh)
 
 
 async def _add_async(store: ReplayStore, key: str, keep_until_ms: int) -> bool:

@@ -3,14 +3,17 @@ same way from an ASGI scope and from a WSGI environ."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from authsig.http.proxy import parse_trusted_proxies, public_url, quote_path
+from authsig.http.proxy import ProxyHeaders, parse_trusted_proxies, public_url, quote_path
 
 __all__ = ["RequestInfo", "URLSettings", "join_headers"]
+
+logger = logging.getLogger("authsig.http")
 
 _BASE_URL = re.compile(r"^https?://[^/?#]+(/[^?#]*)?$")
 
@@ -50,16 +53,44 @@ def join_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 class URLSettings:
     """How to reconstruct the URL a client signed: ``public_base_url`` (the operator's word),
-    or the request's own scheme and host corrected by forwarding headers from
-    ``trusted_proxies`` only."""
+    or the request's own scheme and host corrected by the ``proxy_headers`` family, believed
+    from ``trusted_proxies`` only.
 
-    __slots__ = ("public_base_url", "trusted")
+    Trusting proxies needs ``proxy_headers`` ("forwarded" or "x-forwarded"): a proxy passes
+    the family it does not write through untouched, so reading both lets a client choose the
+    host. Without ``public_base_url`` the host still comes from the request: a warning says so
+    at start-up.
+    """
 
-    def __init__(self, public_base_url: str | None = None, trusted_proxies: Iterable[str] = ()):
+    __slots__ = ("proxy_headers", "public_base_url", "trusted")
+
+    def __init__(
+        self,
+        public_base_url: str | None = None,
+        trusted_proxies: Iterable[str] = (),
+        proxy_headers: ProxyHeaders | None = None,
+    ) -> None:
         if public_base_url is not None and not _BASE_URL.match(public_base_url):
             raise ValueError("public_base_url must look like https://host[/prefix]")
         self.public_base_url = public_base_url
         self.trusted = parse_trusted_proxies(trusted_proxies)
+        if proxy_headers not in (None, "forwarded", "x-forwarded"):
+            raise ValueError('proxy_headers must be "forwarded", "x-forwarded" or None')
+        if self.trusted and proxy_headers is None:
+            raise ValueError(
+                "trusted_proxies needs proxy_headers: say which family your proxy writes "
+                '("forwarded" for RFC 7239 Forwarded, "x-forwarded" for X-Forwarded-*)'
+            )
+        if proxy_headers is not None and not self.trusted:
+            raise ValueError("proxy_headers has no effect without trusted_proxies")
+        self.proxy_headers: ProxyHeaders | None = proxy_headers
+        if self.trusted and public_base_url is None:
+            logger.warning(
+                "authsig: trusted_proxies is set without public_base_url: the signed host comes "
+                "from the proxy's %s headers or, where it sends none, from the client's Host "
+                "header; set public_base_url to pin it",
+                proxy_headers,
+            )
 
     def _url(
         self,
@@ -69,6 +100,7 @@ class URLSettings:
         query: str,
         headers: Mapping[str, str],
         peer: str | None,
+        root_path: str = "",
     ) -> str:
         return public_url(
             scheme=scheme,
@@ -79,6 +111,8 @@ class URLSettings:
             peer=peer,
             public_base_url=self.public_base_url,
             trusted=self.trusted,
+            family=self.proxy_headers,
+            root_path=quote_path(root_path) if root_path else "",
         )
 
     def from_asgi(self, scope: Mapping[str, Any]) -> RequestInfo:
@@ -102,7 +136,8 @@ class URLSettings:
             host = f"{server[0]}:{server[1]}" if server else "localhost"
         kind = str(scope.get("type", "http"))
         scheme = str(scope.get("scheme", "ws" if kind == "websocket" else "http"))
-        url = self._url(scheme, host, raw_path, query, headers, peer)
+        root = str(scope.get("root_path", ""))
+        url = self._url(scheme, host, raw_path, query, headers, peer, root)
         return RequestInfo(
             method=str(scope.get("method", "GET")).upper(),
             url=url,
@@ -142,7 +177,8 @@ class URLSettings:
         remote = environ.get("REMOTE_ADDR")
         peer = str(remote) if remote else None
         scheme = str(environ.get("wsgi.url_scheme", "http"))
-        url = self._url(scheme, host, raw_path or "/", query, headers, peer)
+        root = str(environ.get("SCRIPT_NAME", ""))
+        url = self._url(scheme, host, raw_path or "/", query, headers, peer, root)
         return RequestInfo(
             method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
             url=url,

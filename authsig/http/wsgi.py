@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from authsig.errors import AuthSigError
 from authsig.http.body import (
     BodyError,
     TooLarge,
@@ -57,18 +58,24 @@ class GateWSGIMiddleware:
 
     def _check(self, environ: Environ) -> Problem | None:
         gate = self.gate
-        info = gate.urls.from_wsgi(environ)
+        try:
+            info = gate.urls.from_wsgi(environ)
+        except AuthSigError as exc:  # a malformed header from a trusted proxy
+            return gate.problem(exc.code, exc.message)
         target = gate.scheme.resolve(info)
         if target is None:
             environ.setdefault(self.environ_key, None)
             return None
+        early = gate.screen(info, target)
+        if early is not None:
+            return early
         try:
             length = declared_length(info.headers.get("content-length"), gate.max_body_bytes)
             body = read_wsgi_body(environ, length, gate.max_body_bytes)
         except BodyError as exc:
-            return gate.problem("invalid_body", str(exc))
+            return gate.problem("invalid_body", str(exc), info)
         except TooLarge:
-            return gate.too_large()
+            return gate.too_large(info)
         outcome = gate.check(info, body, target)
         if outcome.problem is not None:
             return outcome.problem

@@ -14,8 +14,10 @@ Both are the scheme-neutral middleware of :mod:`authsig.http` running a
 
 Options: ``quorum`` (a ``KeyQuorum`` or a resolver ``(RequestInfo) -> KeyQuorum | None``, sync or
 async under ASGI, sync under WSGI), ``user_keys``, ``policy`` (an
-:class:`~authsig.policy.Policy`), and the HTTP settings of :class:`~authsig.http.Gate`
-(``public_base_url``, ``trusted_proxies``, ``max_body_bytes``, ``replay_store``,
+:class:`~authsig.policy.Policy`), ``app_ids`` (the Privy app ids this endpoint serves; others
+are refused), and the HTTP settings of :class:`~authsig.http.Gate`
+(``public_base_url`` or ``trust_host_header``, ``trusted_proxies`` with ``proxy_headers``,
+``max_body_bytes``, ``body_timeout``, ``replay_store``, ``allow_method_override``,
 ``problem_type_prefix``, ``detailed_problems``, ``clock``). With a replay store (the default),
 a policy whose ``require_expiry`` is left at None requires an expiry.
 
@@ -26,6 +28,7 @@ address and scheme itself; use either the server's proxy handling or ``trusted_p
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Unpack
 
 from authsig.http import Gate, GateASGIMiddleware, GateOptions, GateWSGIMiddleware
@@ -43,6 +46,7 @@ def privy_gate(
     *,
     user_keys: AnyUserKeyResolver | None = None,
     policy: Policy | None = None,
+    app_ids: str | Iterable[str] | None = None,
     **options: Unpack[GateOptions],
 ) -> Gate:
     """The Gate of the Privy middleware (for a framework integration of one's own)."""
@@ -54,7 +58,8 @@ def privy_gate(
         # remember it for the longest lifetime, so the default requires an expiry.
         protected = options.get("replay_store", "memory") is not None
         policy = policy.replace(require_expiry=protected)
-    return Gate(PrivyScheme(quorum, user_keys=user_keys, policy=policy), **options)
+    scheme = PrivyScheme(quorum, user_keys=user_keys, policy=policy, app_ids=app_ids)
+    return Gate(scheme, **options)
 
 
 class AuthSigMiddleware(GateASGIMiddleware):
@@ -71,9 +76,11 @@ class AuthSigMiddleware(GateASGIMiddleware):
         quorum: QuorumSource,
         user_keys: AnyUserKeyResolver | None = None,
         policy: Policy | None = None,
+        app_ids: str | Iterable[str] | None = None,
         **options: Unpack[GateOptions],
     ) -> None:
-        super().__init__(app, privy_gate(quorum, user_keys=user_keys, policy=policy, **options))
+        gate = privy_gate(quorum, user_keys=user_keys, policy=policy, app_ids=app_ids, **options)
+        super().__init__(app, gate)
 
 
 class AuthSigWSGIMiddleware(GateWSGIMiddleware):
@@ -90,6 +97,8 @@ class AuthSigWSGIMiddleware(GateWSGIMiddleware):
         quorum: QuorumSource,
         user_keys: AnyUserKeyResolver | None = None,
         policy: Policy | None = None,
+        app_ids: str | Iterable[str] | None = None,
         **options: Unpack[GateOptions],
     ) -> None:
-        super().__init__(app, privy_gate(quorum, user_keys=user_keys, policy=policy, **options))
+        gate = privy_gate(quorum, user_keys=user_keys, policy=policy, app_ids=app_ids, **options)
+        super().__init__(app, gate)

@@ -10,15 +10,19 @@ could accept the request.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeAlias
 
+from authsig.errors import ExpiryError
 from authsig.http import Checked, RequestInfo
 from authsig.policy import DEFAULT_POLICY, Policy
-from authsig.privy.headers import EXPIRY_HEADER
+from authsig.privy.expiry import check_expiry
+from authsig.privy.headers import APP_ID_HEADER, EXPIRY_HEADER, SIGNATURE_HEADER
 from authsig.privy.quorum import AnyUserKeyResolver, KeyQuorum
 from authsig.privy.verifier import Decision, Verifier
+from authsig.reasons import Reason
 from authsig.replay import replay_key
 
 __all__ = ["PrivyScheme", "QuorumSource"]
@@ -35,10 +39,29 @@ def _quorum_or_none(value: object) -> KeyQuorum | None:
     raise TypeError(f"the quorum resolver returned {type(value).__name__}, not a KeyQuorum or None")
 
 
+#: Bodies above this size are verified in a worker thread under ASGI, so that parsing and
+#: canonicalizing them does not hold the event loop for everyone else's requests.
+OFFLOAD_BODY_BYTES = 64 * 1024
+
+
+def _app_ids(value: str | Iterable[str] | None) -> frozenset[str] | None:
+    if value is None:
+        return None
+    ids = frozenset([value] if isinstance(value, str) else value)
+    if not ids or not all(isinstance(i, str) and i for i in ids):
+        raise ValueError("app_ids must be a non-empty app id or a non-empty set of them")
+    return ids
+
+
 class PrivyScheme:
-    """Privy authorization signatures, checked against the quorum each request resolves to."""
+    """Privy authorization signatures, checked against the quorum each request resolves to.
+
+    ``app_ids``: the Privy app id (or ids) this endpoint serves; a request signed for another
+    app is refused (``unexpected_app_id``) before its body is read.
+    """
 
     name = "privy"
+    signs_url = True
 
     def __init__(
         self,
@@ -46,6 +69,7 @@ class PrivyScheme:
         *,
         user_keys: AnyUserKeyResolver | None = None,
         policy: Policy | None = None,
+        app_ids: str | Iterable[str] | None = None,
     ) -> None:
         if not isinstance(quorum, KeyQuorum) and not callable(quorum):
             raise TypeError("quorum must be a KeyQuorum or a callable resolver")
@@ -54,6 +78,39 @@ class PrivyScheme:
         self.quorum = quorum
         self.user_keys = user_keys
         self.policy = policy if policy is not None else DEFAULT_POLICY
+        self.app_ids = _app_ids(app_ids)
+        # An async user-key resolver must run on the event loop, so such a verifier stays there.
+        self._offloadable = user_keys is None or not inspect.iscoroutinefunction(user_keys)
+
+    def screen(self, info: RequestInfo, quorum: KeyQuorum, now: int) -> Decision | None:
+        """The refusal the headers alone justify (no signature, another app, a bad or missing
+        expiry), decided before the body is read; None when the verifier must look."""
+        headers = info.headers
+        if SIGNATURE_HEADER not in headers:
+            return _refusal(
+                quorum,
+                "missing_signature",
+                f"the request has no {SIGNATURE_HEADER} header; sign it with "
+                f"{quorum.threshold} member key(s) of {quorum.label}",
+            )
+        app_id = headers.get(APP_ID_HEADER)
+        if self.app_ids is not None and app_id is not None and app_id not in self.app_ids:
+            return _refusal(
+                quorum, "unexpected_app_id", f"the request is signed for app {app_id!r}"
+            )
+        expiry = headers.get(EXPIRY_HEADER)
+        try:
+            if expiry is not None:
+                policy = self.policy
+                check_expiry(
+                    expiry,
+                    now_ms=now,
+                    max_lifetime=policy.max_lifetime,
+                    clock_skew=policy.clock_skew,
+                )
+        except ExpiryError as exc:
+            return _refusal(quorum, exc.code, exc.message)
+        return None
 
     def _call(self, info: RequestInfo) -> Any:
         source = self.quorum
@@ -88,7 +145,10 @@ class PrivyScheme:
     async def verify_async(
         self, info: RequestInfo, body: bytes, target: KeyQuorum, now: int
     ) -> Checked:
-        """Verify the request against ``target`` (async: an async user-key resolver is awaited)."""
+        """Verify the request against ``target`` (async: an async user-key resolver is awaited;
+        a large body is verified in a worker thread when no async resolver needs the loop)."""
+        if len(body) > OFFLOAD_BODY_BYTES and self._offloadable:
+            return await asyncio.to_thread(self.verify, info, body, target, now)
         decision = await self._verifier(target).verify_async(
             method=info.method, url=info.url, body=body, headers=info.header_items, now_ms=now
         )
@@ -107,3 +167,14 @@ class PrivyScheme:
         else:  # no expiry (explicitly allowed): remember it for the longest lifetime
             last = now + self.policy.max_lifetime_ms
         return Checked(decision, replay_key(payload), last)
+
+
+def _refusal(quorum: KeyQuorum, reason: str, text: str) -> Decision:
+    return Decision(
+        approved=False,
+        reason=reason,
+        message=f"Refused: {text.rstrip('.')}.",
+        http_status=Reason.of(reason).status,
+        threshold=quorum.threshold,
+        missing=quorum.threshold,
+    )
