@@ -17,7 +17,7 @@ import asyncio
 import base64
 import json
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from authsig.cobo.keys import load_api_secret
 from authsig.cobo.signing import sign_request as cobo_sign_request
 from authsig.cobo.signing import verify_request as cobo_verify_request
 from authsig.errors import AuthSigError
+from authsig.http.proxy import forwarded_origin, parse_trusted_proxies
 from authsig.keys import PrivateKey, load_public_key
 from authsig.privy.expiry import check_expiry
 from authsig.privy.headers import parse_signature_header
@@ -156,8 +157,8 @@ def public_key(data: Any) -> Callable[[], Outcome]:
     return run
 
 
-async def _call_asgi(app: Any) -> tuple[int, dict[str, Any]]:
-    headers = _signed_headers({"privy-app-id": "app-1"})
+async def _call_asgi(app: Any, extra: Sequence[tuple[str, str]] = ()) -> tuple[int, dict[str, Any]]:
+    headers = [*_signed_headers({"privy-app-id": "app-1"}).items(), *extra]
     scope = {
         "type": "http",
         "method": "POST",
@@ -165,7 +166,7 @@ async def _call_asgi(app: Any) -> tuple[int, dict[str, Any]]:
         "path": "/v1/wallets/w1/rpc",
         "raw_path": b"/v1/wallets/w1/rpc",
         "query_string": b"",
-        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+        "headers": [(k.encode(), v.encode()) for k, v in headers],
         "client": ("127.0.0.1", 1),
         "server": ("127.0.0.1", 443),
     }
@@ -200,6 +201,32 @@ def quorum_json(obj: Any) -> Callable[[], Outcome]:
         )
         status, problem = asyncio.run(_call_asgi(app))
         assert "Traceback" not in json.dumps(problem)
+        return exc, problem["reason"], status
+
+    return run
+
+
+def forwarded(value: str) -> Callable[[], Outcome]:
+    """Parse the header; then send it from a trusted proxy to middleware that reads Forwarded."""
+
+    def run() -> Outcome:
+        exc = _raises(
+            lambda: forwarded_origin(
+                scheme="https",
+                host="api.example.com",
+                headers={"forwarded": value},
+                peer="127.0.0.1",
+                trusted=parse_trusted_proxies(["127.0.0.1"]),
+                family="forwarded",
+            )
+        )
+        app = AuthSigMiddleware(
+            _never_called,
+            quorum=lambda info: KeyQuorum(public_keys=(ALICE.public_key,)),
+            trusted_proxies=["127.0.0.1"],
+            proxy_headers="forwarded",
+        )
+        status, problem = asyncio.run(_call_asgi(app, [("forwarded", value)]))
         return exc, problem["reason"], status
 
     return run
@@ -323,6 +350,20 @@ def _pk(data: Any, shown: str, error: type[AuthSigError] = E.KeyFormatError) -> 
         503,
         public_key(data),
         "user-key resolver",
+    )
+
+
+def _fwd(value: str, shown: str) -> Case:
+    error = E.ForwardedHeaderError
+    return Case(
+        "Forwarded header",
+        shown,
+        error,
+        error.code,
+        error.code,
+        400,
+        forwarded(value),
+        "middleware",
     )
 
 
@@ -450,6 +491,14 @@ CASES: list[Case] = [
     _q({"public_keys": ["zz"], "authorization_threshold": 1}, "a member key that is not a key"),
     _q({"key_quorum_ids": ["kq-unknown"], "authorization_threshold": 1}, "unknown nested id"),
     _q({"authorization_keys": [{"display_name": "x"}]}, "authorization key without public_key"),
+    # Forwarded, from a trusted proxy, when the operator says the proxy writes it
+    _fwd('host=staging.example.com;for="', "a quoted string left open"),
+    _fwd("host=a.example;host=b.example", "a parameter twice in one element"),
+    _fwd("host", "a parameter without a value"),
+    _fwd("host=a b", "a space inside a value"),
+    _fwd('for="x"y', "characters after a quoted string"),
+    _fwd("proto=gopher", "a protocol other than http/https"),
+    _fwd('host="a/b"', "a host that is not a host name"),
     # Cobo WaaS 2.0 request headers
     _cobo(
         _drop("Biz-Api-Key"), "`Biz-Api-Key` missing", CE.CoboSignatureError, "missing_header", 401
@@ -533,7 +582,15 @@ def _ids(case: Case) -> str:
 def test_catalogue_is_large_and_covers_every_area() -> None:
     assert len(CASES) >= 40
     areas = {c.area for c in CASES}
-    for area in ("signature header", "expiry", "body", "public key", "quorum JSON", "Cobo headers"):
+    for area in (
+        "signature header",
+        "expiry",
+        "body",
+        "public key",
+        "quorum JSON",
+        "Cobo headers",
+        "Forwarded header",
+    ):
         assert area in areas
     assert len({_ids(c) for c in CASES}) == len(CASES)
 
