@@ -19,12 +19,13 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check authsig tests benchmarks fuzz
-	$(BIN)/ruff format --check authsig
+	$(BIN)/ruff check authsig tests benchmarks fuzz tools
+	$(BIN)/ruff format --check authsig tools
 	$(BIN)/mypy --strict
+	$(BIN)/mypy --strict tools
 
 vectors: $(STAMP)
-	$(BIN)/authsig vectors generate vectors
+	$(BIN)/python -m tools.vectors generate vectors
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench]'

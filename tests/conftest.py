@@ -1,18 +1,32 @@
-"""Shared test configuration.
+"""Shared test configuration and fixtures.
 
 Conformance data lives outside the repository (``../shared/vectors`` by default, or the
 directory named by ``AUTHSIG_VECTORS``). Where data or a tool is absent, tests skip and say
 why; with ``AUTHSIG_STRICT=1`` (set by ``.ci/run``) any skip makes the run fail.
+
+Fixtures for the middleware: ``keys`` (a 2-of-3 quorum and an outsider), ``sign`` (signed
+request headers), ``server`` (the Privy middleware served over ASGI and over WSGI, see
+:class:`servers.MiddlewareServer`) and ``redis_url`` (a throw-away redis-server); helpers for
+their responses: ``problem_of`` and ``post_chunks``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import httpx
 import pytest
+import requests
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from authsig.keys import PrivateKey
+from authsig.privy.quorum import KeyQuorum
+from authsig.privy.signing import sign_request
 
 ROOT = Path(__file__).resolve().parent.parent
 STRICT = os.environ.get("AUTHSIG_STRICT") == "1"
@@ -46,6 +60,133 @@ def redis_url() -> Iterator[str]:
             yield url
     except ServerUnavailable as exc:
         pytest.skip(str(exc))
+
+
+# --- keys and signed requests ----------------------------------------------------------------
+
+APP_ID = "app-e2e"
+"""The Privy app id the ``sign`` fixture and the tests' clients sign for."""
+
+
+def derived_key(label: str) -> PrivateKey:
+    """A P-256 key derived from ``label``: the same key in every run, so that a failure can be
+    reproduced with the same keys (never use such keys outside tests)."""
+    digest = hashlib.sha256(b"authsig test key\x00" + label.encode()).digest()
+    # 248 bits, plus one: never zero and always below the group order (about 2**256).
+    scalar = int.from_bytes(digest[:31], "big") + 1
+    return PrivateKey.from_crypto(ec.derive_private_key(scalar, ec.SECP256R1()))
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Alice, Bob and Carol form a 2-of-3 quorum; Mallory is not a member."""
+
+    alice: PrivateKey
+    bob: PrivateKey
+    carol: PrivateKey
+    mallory: PrivateKey
+    quorum: KeyQuorum
+
+
+@pytest.fixture(scope="session")
+def keys() -> Keys:
+    alice, bob, carol, mallory = (
+        derived_key(name) for name in ("alice", "bob", "carol", "mallory")
+    )
+    quorum = KeyQuorum(
+        public_keys=(alice.public_key, bob.public_key, carol.public_key),
+        authorization_threshold=2,
+        id="treasury",
+    )
+    return Keys(alice, bob, carol, mallory, quorum)
+
+
+class Sign(Protocol):
+    def __call__(
+        self,
+        url: str,
+        body: bytes = b"",
+        *,
+        method: str = "POST",
+        signers: list[PrivateKey] | None = None,
+        **options: Any,
+    ) -> dict[str, str]: ...
+
+
+@pytest.fixture(scope="session")
+def sign(keys: Keys) -> Sign:
+    """``sign(url, body, method=..., signers=..., **sign_request options)``: the headers of a
+    request signed for ``APP_ID`` (by Alice and Bob unless ``signers`` says otherwise), with a
+    JSON content type."""
+
+    def signed(
+        url: str,
+        body: bytes = b"",
+        *,
+        method: str = "POST",
+        signers: list[PrivateKey] | None = None,
+        **options: Any,
+    ) -> dict[str, str]:
+        headers = sign_request(
+            method=method,
+            url=url,
+            body=body,
+            app_id=APP_ID,
+            keys=signers if signers is not None else [keys.alice, keys.bob],
+            **options,
+        )
+        headers["content-type"] = "application/json"
+        return headers
+
+    return signed
+
+
+# --- HTTP responses ----------------------------------------------------------------------------
+
+Response = httpx.Response | requests.Response
+
+
+def problem_of(response: Response) -> dict[str, Any]:
+    """The RFC 9457 document of a refusal, checked for shape (and for no traceback)."""
+    assert response.headers["content-type"] == "application/problem+json"
+    doc: dict[str, Any] = response.json()
+    assert set(doc) == {"type", "title", "status", "detail", "reason"}
+    assert doc["status"] == response.status_code
+    assert doc["type"].endswith(doc["reason"])
+    assert "Traceback" not in response.text
+    return doc
+
+
+def post_chunks(client: str, url: str, raw: bytes, size: int, headers: dict[str, str]) -> Response:
+    """POST ``raw`` in ``size``-byte chunks with no Content-Length (chunked transfer coding),
+    with ``client`` ``"httpx"`` or ``"requests"``."""
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(0, len(raw), size):
+            yield raw[i : i + size]
+
+    response: Response
+    if client == "httpx":
+        response = httpx.post(url, content=chunks(), headers=headers)
+    else:
+        response = requests.post(url, data=chunks(), headers=headers, timeout=10)
+    assert "content-length" not in response.request.headers
+    assert response.request.headers.get("transfer-encoding") == "chunked"
+    return response
+
+
+# --- servers ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["asgi", "wsgi"])
+def server(request: pytest.FixtureRequest, keys: Keys) -> Iterator[Any]:
+    """The Privy middleware in front of a Starlette app under uvicorn (``asgi``) and a Flask
+    app under waitress (``wsgi``): a :class:`servers.MiddlewareServer` whose ``url`` is the
+    running default app (quorum ``keys.quorum`` on ``/v1/...``)."""
+    from servers import MiddlewareServer
+
+    with MiddlewareServer.started(request.param, keys.quorum) as running:
+        yield running
 
 
 _skipped: list[str] = []

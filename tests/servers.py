@@ -1,4 +1,6 @@
-"""Real servers for tests: redis-server, uvicorn and waitress on 127.0.0.1 free ports.
+"""Real servers for tests: redis-server, uvicorn and waitress on 127.0.0.1 free ports, and the
+apps the middleware tests serve (:class:`MiddlewareServer`: the same Starlette and Flask routes
+behind the ASGI and the WSGI Privy middleware).
 
 Everything here is bounded in time and stopped by the caller (use the context managers from
 fixtures). Nothing listens anywhere but 127.0.0.1.
@@ -300,3 +302,163 @@ def replay_app_from_env() -> Any:
         public_base_url=os.environ["AUTHSIG_TEST_BASE_URL"],
         replay_store=RedisReplayStore(os.environ["AUTHSIG_TEST_REDIS"]),
     )
+
+
+# --- the Privy middleware under test: one app per server interface --------------------------
+
+RPC = "/v1/wallets/w1/rpc"
+"""A route that needs the quorum's approval (every path under ``/v1/`` does)."""
+OTHER_RPC = "/v1/wallets/w2/rpc"
+LIMIT = 2048
+"""``max_body_bytes`` of the apps below unless a test says otherwise."""
+INTERFACES = ("asgi", "wsgi")
+
+
+def route_resolver(quorum: Any) -> Callable[[Any], Any]:
+    """The quorum resolver of the apps below: ``/v1/...`` needs ``quorum``, ``/boom`` makes the
+    resolver raise (a detail that must not reach the client), anything else passes through."""
+
+    def resolve(info: Any) -> Any:
+        if info.path.startswith("/v1/"):
+            return quorum
+        if info.path == "/boom":
+            raise RuntimeError("resolver exploded: secret-ish detail")
+        return None
+
+    return resolve
+
+
+def _rpc_answer(body: bytes, decision: Any, parsed: Any) -> dict[str, Any]:
+    # What the app saw: the bytes it read, the middleware's decision, its own JSON parse.
+    return {
+        "body": body.decode(),
+        "approved": decision.approved,
+        "members": len(decision.approved_members),
+        "parsed": parsed,
+    }
+
+
+def starlette_app(**middleware: Any) -> Any:
+    """A Starlette app behind :class:`authsig.asgi.AuthSigMiddleware` (``middleware`` are its
+    options). Routes: ``RPC`` and ``OTHER_RPC`` echo body and decision, ``/health`` shows the
+    decision (GET), ``/upload`` the body size, ``/boom`` is never reached."""
+    import json
+
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    from authsig.asgi import AuthSigMiddleware
+
+    async def rpc(request: Request) -> Response:
+        body = await request.body()
+        try:
+            parsed = await request.json()
+        except json.JSONDecodeError:
+            parsed = None
+        return JSONResponse(_rpc_answer(body, request.state.authsig, parsed))
+
+    async def health(request: Request) -> Response:
+        return JSONResponse(
+            {"ok": True, "decision": repr(getattr(request.state, "authsig", "absent"))}
+        )
+
+    async def upload(request: Request) -> Response:
+        return JSONResponse({"size": len(await request.body())})
+
+    async def boom(request: Request) -> Response:
+        return JSONResponse({"unreachable": True})
+
+    routes = [
+        Route(RPC, rpc, methods=["POST", "DELETE"]),
+        Route(OTHER_RPC, rpc, methods=["POST"]),
+        Route("/health", health),
+        Route("/upload", upload, methods=["POST"]),
+        Route("/boom", boom, methods=["POST"]),
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(AuthSigMiddleware, **middleware)])
+
+
+def flask_app(**middleware: Any) -> Any:
+    """A Flask app behind :class:`authsig.wsgi.AuthSigWSGIMiddleware`, with the routes of
+    :func:`starlette_app`."""
+    from flask import Flask, jsonify, request
+
+    from authsig.wsgi import ENVIRON_KEY, AuthSigWSGIMiddleware
+
+    app = Flask("authsig-test")
+
+    @app.route(RPC, methods=["POST", "DELETE"])
+    @app.post(OTHER_RPC)
+    def rpc() -> Any:
+        answer = _rpc_answer(
+            request.get_data(), request.environ[ENVIRON_KEY], request.get_json(silent=True)
+        )
+        return jsonify(answer)
+
+    @app.get("/health")
+    def health() -> Any:
+        return jsonify(ok=True, decision=repr(request.environ.get(ENVIRON_KEY, "absent")))
+
+    @app.post("/upload")
+    def upload() -> Any:
+        return jsonify(size=len(request.get_data()))
+
+    @app.post("/boom")
+    def boom() -> Any:
+        return jsonify(unreachable=True)
+
+    app.wsgi_app = AuthSigWSGIMiddleware(app.wsgi_app, **middleware)  # type: ignore[method-assign]
+    return app
+
+
+class MiddlewareServer:
+    """The Privy middleware under one server interface: ``"asgi"`` (Starlette under uvicorn) or
+    ``"wsgi"`` (Flask under waitress), both on 127.0.0.1.
+
+    ``url`` is the base URL of the running default app (see :meth:`started`); :meth:`app`
+    builds an app with given middleware options and :meth:`serve` serves one.
+    """
+
+    def __init__(self, interface: str, quorum: Any, url: str = "") -> None:
+        if interface not in INTERFACES:
+            raise ValueError(f"interface must be one of {INTERFACES}, not {interface!r}")
+        self.interface = interface
+        self.quorum = quorum
+        self.url = url
+
+    def __repr__(self) -> str:
+        return f"MiddlewareServer({self.interface!r}, url={self.url!r})"
+
+    def app(self, **options: Any) -> Any:
+        """The app behind the middleware; by default ``route_resolver(quorum)``, ``LIMIT``
+        bytes, an in-memory replay store (the middleware's own default), no trusted proxies."""
+        options.setdefault("quorum", route_resolver(self.quorum))
+        options.setdefault("max_body_bytes", LIMIT)
+        return starlette_app(**options) if self.interface == "asgi" else flask_app(**options)
+
+    def serve_app(self, app: Any) -> contextlib.AbstractContextManager[str]:
+        """Serve ``app`` (of this interface) in a thread; the context yields its base URL."""
+        return uvicorn_thread(app) if self.interface == "asgi" else waitress_thread(app)
+
+    def serve(self, **options: Any) -> contextlib.AbstractContextManager[str]:
+        """Serve ``self.app(**options)``; the context yields its base URL."""
+        return self.serve_app(self.app(**options))
+
+    def post_once(self, auth: Any, body: Any, **options: Any) -> Any:
+        """Serve ``self.app(**options)``, POST the JSON ``body`` to ``RPC`` with the httpx
+        ``auth``, stop the server; the httpx response."""
+        import httpx
+
+        with self.serve(**options) as url:
+            return httpx.post(url + RPC, json=body, auth=auth)
+
+    @classmethod
+    @contextlib.contextmanager
+    def started(cls, interface: str, quorum: Any) -> Iterator[MiddlewareServer]:
+        """A server of ``interface`` running the default app, stopped on exit."""
+        server = cls(interface, quorum)
+        with server.serve() as url:
+            yield cls(interface, quorum, url)

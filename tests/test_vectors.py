@@ -1,22 +1,35 @@
 """The published test vectors (``vectors/``): no drift, schema-valid, the library passes every
 case, the checker notices broken cases, and the official Node SDK reproduces every signing case.
+
+The checker ships in the wheel (``authsig.conformance``); the generator does not
+(``tools/vectors``, run as ``python -m tools.vectors``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from _interop import b64, node_driver, unb64
 
-from authsig.testvectors import FILES, SCHEMA_FILES, CheckReport, check, generate
+from authsig.conformance import KINDS, CheckReport, check
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # the tools package lives next to authsig, outside tests/
+    sys.path.insert(0, str(ROOT))
+
+from tools.vectors import generate, generator  # noqa: E402
+
 VECTORS = ROOT / "vectors"
-KINDS = [name.removesuffix(".json") for name in FILES]
+FILES = [f"{kind}.json" for kind in KINDS]
+SCHEMA_FILES = [f"schema/{kind}.schema.json" for kind in KINDS]
+PUBLISHED = [*FILES, *SCHEMA_FILES, "README.md"]
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -31,6 +44,30 @@ def _cases(kind: str) -> list[dict[str, Any]]:
     return cases
 
 
+def _tools(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m tools.vectors ARGS`` from the repository root, on this checkout's authsig."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "tools.vectors", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _tree(directory: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(directory).as_posix(): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
 # --- drift ------------------------------------------------------------------------------
 
 
@@ -38,13 +75,23 @@ def _cases(kind: str) -> list[dict[str, Any]]:
 def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("vectors")
     written = generate(target)
-    assert sorted(p.relative_to(target).as_posix() for p in written) == sorted(
-        [*FILES, *SCHEMA_FILES]
-    )
+    assert sorted(p.relative_to(target).as_posix() for p in written) == sorted(PUBLISHED)
     return target
 
 
-@pytest.mark.parametrize("name", [*FILES, *SCHEMA_FILES])
+def test_generate_command_reproduces_the_committed_directory(tmp_path: Path) -> None:
+    """`python -m tools.vectors generate DIR` then `diff -r DIR vectors` is empty."""
+    target = tmp_path / "out"
+    proc = _tools("generate", str(target))
+    assert proc.returncode == 0, proc.stderr
+    assert f"wrote {len(PUBLISHED)} file(s)" in proc.stdout
+    generated, committed = _tree(target), _tree(VECTORS)
+    assert sorted(generated) == sorted(committed)
+    differing = [name for name in committed if generated[name] != committed[name]]
+    assert differing == [], "run `make vectors` and review the diff"
+
+
+@pytest.mark.parametrize("name", FILES)
 def test_committed_file_does_not_drift(regenerated: Path, name: str) -> None:
     committed = VECTORS / name
     assert committed.exists(), f"{name} is missing from vectors/: run `make vectors`"
@@ -55,13 +102,47 @@ def test_committed_file_does_not_drift(regenerated: Path, name: str) -> None:
 
 def test_no_stray_files_in_vectors() -> None:
     present = {p.relative_to(VECTORS).as_posix() for p in VECTORS.rglob("*") if p.is_file()}
-    assert present == {*FILES, *SCHEMA_FILES, "README.md"}
+    assert present == set(PUBLISHED)
 
 
 def test_generation_is_byte_identical_across_runs(regenerated: Path, tmp_path: Path) -> None:
     generate(tmp_path)
-    for name in [*FILES, *SCHEMA_FILES]:
-        assert (tmp_path / name).read_bytes() == (regenerated / name).read_bytes(), name
+    assert _tree(tmp_path) == _tree(regenerated)
+
+
+def test_generator_refuses_a_case_its_committed_schema_rejects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    description, build = generator.BUILDERS["keys"]
+
+    def with_unknown_member() -> list[dict[str, Any]]:
+        cases = build()
+        cases[0]["unexpected_member"] = 1
+        return cases
+
+    monkeypatch.setitem(generator.BUILDERS, "keys", (description, with_unknown_member))
+    with pytest.raises(ValueError, match=r"keys\.json does not match schema/keys\.schema\.json"):
+        generate(tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_tools_check_passes_the_committed_vectors() -> None:
+    proc = _tools("check", "vectors")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    total = sum(len(_cases(kind)) for kind in KINDS)
+    assert proc.stdout.splitlines()[-1] == f"{total} passed, 0 failed, {total} total"
+
+
+def test_tools_check_reports_a_schema_violation(tmp_path: Path) -> None:
+    shutil.copytree(VECTORS, tmp_path, dirs_exist_ok=True)
+    data = _load("cobo.json")
+    data["cases"][0]["unexpected_member"] = 1
+    (tmp_path / "cobo.json").write_text(json.dumps(data), encoding="utf-8")
+    proc = _tools("check", str(tmp_path))
+    assert proc.returncode == 1
+    assert any(line.startswith("FAIL cobo.json: schema: ") for line in proc.stdout.splitlines()), (
+        proc.stdout
+    )
 
 
 def test_files_are_canonical_text() -> None:

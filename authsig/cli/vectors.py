@@ -1,4 +1,9 @@
-"""``authsig vectors generate|check``: write or re-verify the published test vectors."""
+"""``authsig vectors check``: re-verify the published test vectors.
+
+The checker is :func:`authsig.conformance.check`. Generating the vectors is not part of the
+installed package: the generator lives in ``tools/vectors/`` of the source repository, so
+``authsig vectors generate`` only says where to find it.
+"""
 
 from __future__ import annotations
 
@@ -11,37 +16,39 @@ from authsig.cli._io import CLIError, dump_json
 
 __all__ = ["register", "run_vectors"]
 
+_GENERATE_MOVED = (
+    "vectors generate is not part of the installed authsig: the generator lives in "
+    "tools/vectors in the source repository (make vectors, or python -m tools.vectors "
+    "generate DIR from the repository root)"
+)
+
 
 def register(subparsers: Any) -> None:
     """Add ``vectors``."""
     p = add_command(
         subparsers,
         "vectors",
-        "generate or check the published test vectors",
-        "generate DIR writes the conformance vectors; check DIR re-verifies them\n"
-        "(exit 1 when any fails).",
-        "  authsig vectors generate vectors/\n  authsig vectors check vectors/\n",
+        "check the published test vectors",
+        "check DIR re-verifies the conformance vectors (exit 1 when any fails). Generating\n"
+        "them is a tool of the source repository: python -m tools.vectors generate DIR.",
+        "  authsig vectors check vectors/\n",
     )
-    p.add_argument("action", choices=("generate", "check"))
-    p.add_argument("directory", metavar="DIR")
+    # "generate" stays a choice so that it gets the explanation above, not a usage error.
+    p.add_argument("action", choices=("check", "generate"))
+    p.add_argument("directory", nargs="?", metavar="DIR")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run_vectors)
 
 
 def run_vectors(args: argparse.Namespace) -> int:
-    """``authsig vectors generate|check``."""
-    # The one place the CLI reaches the vector generator and checker: the generator is moving
-    # to tools/vectors/ and the checker to authsig.conformance (same check(directory) -> report).
-    from authsig.testvectors import check, generate
+    """``authsig vectors check DIR``."""
+    from authsig.conformance import check
 
-    directory = Path(args.directory)
     if args.action == "generate":
-        paths = generate(directory)
-        if args.json:
-            dump_json({"written": [str(p) for p in paths]})
-        else:
-            print(f"wrote {len(paths)} file(s) to {directory}")
-        return 0
+        raise CLIError(_GENERATE_MOVED)
+    if args.directory is None:
+        raise CLIError("vectors check needs a directory: authsig vectors check DIR")
+    directory = Path(args.directory)
     if not directory.is_dir():
         raise CLIError(f"{directory}: not a directory")
     report = check(directory)

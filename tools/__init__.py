@@ -1,0 +1,1 @@
+"""Developer tools of the authsig source repository (not part of the wheel)."""
