@@ -132,9 +132,8 @@ def test_the_async_twin_keeps_the_same_contract(build: Any) -> None:
     assert asyncio.run(run()) == [True, False, True]
 
 
-@pytest.mark.parametrize("local", ["memory", "sqlite"])
-def test_threads_racing_on_one_key_get_one_acceptance(local: str, tmp_path: Path) -> None:
-    store = make_store(local, Clock(START), tmp_path, None)
+def test_threads_racing_on_one_key_get_one_acceptance(build: Any) -> None:
+    store = build(Clock(START))
     barrier = threading.Barrier(12)
     results: list[bool] = []
     lock = threading.Lock()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from authsig.errors import ReplayQuotaExceededError, ReplayStoreUnavailableError
 
-__all__ = ["TENANT_SHARE", "capacity", "quota_exceeded", "store_full"]
+__all__ = ["TENANT_SHARE", "Bounded", "capacity", "quota_exceeded", "store_full"]
 
 TENANT_SHARE = 10
 """By default one tenant may hold 1/``TENANT_SHARE`` of a bounded store's capacity."""
@@ -28,6 +28,26 @@ def capacity(max_entries: object, max_per_tenant: object) -> tuple[int, int]:
     if share > total:
         raise ValueError("max_per_tenant must not exceed max_entries")
     return total, share
+
+
+class Bounded:
+    """The two bounds of a local store, checked by :func:`capacity` and shown read-only."""
+
+    _max: int
+    _per_tenant: int
+
+    def _bound(self, max_entries: object, max_per_tenant: object) -> None:
+        self._max, self._per_tenant = capacity(max_entries, max_per_tenant)
+
+    @property
+    def max_entries(self) -> int:
+        """The capacity of the store (unexpired entries)."""
+        return self._max
+
+    @property
+    def max_per_tenant(self) -> int:
+        """The share of one tenant (unexpired entries)."""
+        return self._per_tenant
 
 
 def quota_exceeded(limit: int) -> ReplayQuotaExceededError:

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 
 from authsig._clock import now_ms as _now_ms
-from authsig.replay._common import capacity, quota_exceeded, store_full
+from authsig.replay._common import Bounded, quota_exceeded, store_full
 from authsig.replay._workers import several_workers
 
 __all__ = ["DEFAULT_MAX_ENTRIES", "MemoryReplayStore"]
@@ -19,7 +19,7 @@ DEFAULT_MAX_ENTRIES = 100_000
 """Default capacity of :class:`MemoryReplayStore`."""
 
 
-class MemoryReplayStore:
+class MemoryReplayStore(Bounded):
     """A bounded, thread-safe, in-process :class:`~authsig.replay.ReplayStore`.
 
     Entries are kept until their expiry. When ``max_entries`` unexpired entries are stored, a
@@ -47,7 +47,7 @@ class MemoryReplayStore:
 
         ``clock`` returns the current time in milliseconds since the epoch (for tests).
         """
-        self._max, self._per_tenant = capacity(max_entries, max_per_tenant)
+        self._bound(max_entries, max_per_tenant)
         self._clock = clock if clock is not None else _now_ms
         self._entries: dict[str, tuple[int, str]] = {}
         self._tenants: dict[str, int] = {}
@@ -63,16 +63,6 @@ class MemoryReplayStore:
                 count,
                 server,
             )
-
-    @property
-    def max_entries(self) -> int:
-        """The capacity of the store."""
-        return self._max
-
-    @property
-    def max_per_tenant(self) -> int:
-        """The share of one tenant."""
-        return self._per_tenant
 
     def __len__(self) -> int:
         """Number of stored keys that have not expired yet."""

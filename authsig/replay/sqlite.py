@@ -33,7 +33,7 @@ from pathlib import Path
 
 from authsig._clock import now_ms as _now_ms
 from authsig.errors import AuthSigError, ReplayStoreUnavailableError
-from authsig.replay._common import capacity, quota_exceeded, store_full
+from authsig.replay._common import Bounded, quota_exceeded, store_full
 from authsig.replay._location import default_replay_path, prepare
 
 __all__ = ["DEFAULT_SQLITE_MAX_ENTRIES", "SQLiteReplayStore"]
@@ -113,7 +113,7 @@ def _failure(exc: BaseException) -> ReplayStoreUnavailableError:
     return ReplayStoreUnavailableError(f"replay store unavailable ({name})")
 
 
-class SQLiteReplayStore:
+class SQLiteReplayStore(Bounded):
     """A :class:`~authsig.replay.ReplayStore` in a SQLite file shared by the processes of a host.
 
     ``path`` None is the default location (:func:`~authsig.replay.default_replay_path`:
@@ -142,7 +142,7 @@ class SQLiteReplayStore:
             raise RuntimeError(
                 f"SQLiteReplayStore needs SQLite 3.24+, not {sqlite3.sqlite_version}"
             )
-        self._max, self._per_tenant = capacity(max_entries, max_per_tenant)
+        self._bound(max_entries, max_per_tenant)
         if isinstance(busy_timeout_ms, bool) or not isinstance(busy_timeout_ms, int):
             raise TypeError("busy_timeout_ms must be an integer (milliseconds)")
         if busy_timeout_ms < 0:
@@ -168,16 +168,6 @@ class SQLiteReplayStore:
     def path(self) -> Path:
         """The database file."""
         return self._path
-
-    @property
-    def max_entries(self) -> int:
-        """The capacity of the store."""
-        return self._max
-
-    @property
-    def max_per_tenant(self) -> int:
-        """The share of one tenant."""
-        return self._per_tenant
 
     def __repr__(self) -> str:
         return (
