@@ -386,3 +386,12 @@ def test_a_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert store.add_if_absent("child", LATER) is False
+
+
+def test_a_connection_that_cannot_be_opened_fails_closed(tmp_path: Path) -> None:
+    path = tmp_path / "replay.sqlite3"
+    store = SQLiteReplayStore(path, busy_timeout_ms=50, clock=Clock(START))
+    store.close()  # the next call opens a new connection
+    path.write_bytes(b"overwritten by something else" * 100)
+    with pytest.raises(ReplayStoreUnavailableError, match="SQLITE_NOTADB"):
+        store.add_if_absent("k", LATER)

@@ -4,8 +4,8 @@ Per request a quorum source (a fixed :class:`~authsig.privy.quorum.KeyQuorum`, o
 async resolver taking a :class:`~authsig.http.RequestInfo`) names the quorum that must approve
 it, or None to pass it through. Verification is :class:`~authsig.privy.verifier.Verifier`'s;
 the replay claim is keyed on the canonical payload the verifier checked, so that dropping or
-reordering signatures does not make a copy look new, and kept for as long as the verifier
-could accept the request.
+reordering signatures does not make a copy look new, kept for as long as the verifier could
+accept the request, and counted against the quorum's share of the store.
 """
 
 from __future__ import annotations

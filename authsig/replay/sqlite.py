@@ -218,7 +218,11 @@ class SQLiteReplayStore(Bounded):
         try:
             return self._idle.pop()
         except IndexError:
+            pass
+        try:
             return self._connect()
+        except (sqlite3.Error, OSError) as exc:
+            raise _failure(exc) from None
 
     def _give(self, conn: sqlite3.Connection) -> None:
         if self._pid == os.getpid():
