@@ -36,6 +36,7 @@ __all__ = [
     "ReplayError",
     "ReplayDetectedError",
     "ReplayStoreUnavailableError",
+    "ReplayQuotaExceededError",
 ]
 
 
@@ -227,3 +228,14 @@ class ReplayStoreUnavailableError(ReplayError):
     """The replay store is full or unreachable; authsig fails closed."""
 
     code = "replay_store_unavailable"
+
+
+class ReplayQuotaExceededError(ReplayError):
+    """One tenant (a quorum, an API key) holds its whole share of the replay store.
+
+    Its own requests are refused until some of its entries expire; other tenants are not
+    affected. Distinct from :class:`ReplayStoreUnavailableError` (the whole store is full or
+    unreachable), because the cause and the remedy lie with the tenant.
+    """
+
+    code = "replay_quota_exceeded"

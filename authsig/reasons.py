@@ -72,7 +72,8 @@ class Reason:
 
 # The table. Statuses: 400 when the request cannot be read as a signed request at all, 401 when
 # its signatures or their freshness fail, 403 when they are valid but too few, 409 for a replay,
-# 413 for a body over the limit, 503 when a dependency failed (fail closed), 500 otherwise.
+# 413 for a body over the limit, 429 when a tenant filled its share of the replay store, 503
+# when a dependency failed (fail closed), 500 otherwise.
 _ROWS: tuple[tuple[str, int, str, str], ...] = (
     ("approved", 200, "Approved", "The request is approved."),
     (
@@ -210,6 +211,15 @@ _ROWS: tuple[tuple[str, int, str, str], ...] = (
         503,
         "Service unavailable",
         "The server could not check the request now; try again later.",
+    ),
+    # 429, not 503: the tenant's own rate x lifetime filled its share of the replay store;
+    # the server is healthy for everyone else, and the tenant can act (wait, shorter expiries).
+    (
+        "replay_quota_exceeded",
+        429,
+        "Too many pending signed requests",
+        "Too many of your signed requests are still inside their validity window; wait for "
+        "some to expire, or sign with shorter expiries.",
     ),
     (
         "internal_error",

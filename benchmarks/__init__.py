@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, str] = {
     "P3": "benchmarks.p3_verify",
     "P4": "benchmarks.p4_asgi",
     "P5": "benchmarks.p5_cobo",
+    "P6": "benchmarks.p6_replay",
 }
 
 HERE = Path(__file__).resolve().parent

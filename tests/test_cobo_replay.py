@@ -26,7 +26,7 @@ from authsig.cobo import (
     sign_event,
     sign_request,
 )
-from authsig.replay import MemoryReplayStore, RedisReplayStore
+from authsig.replay import MemoryReplayStore, RedisReplayStore, SQLiteReplayStore
 
 SECRET = "4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d"
 # Real time: a real Redis expires keys on its own clock.
@@ -121,7 +121,8 @@ def test_approved_once_then_refused_as_a_replay(served: tuple[str, str]) -> None
 
 def test_replay_protection_is_on_by_default() -> None:
     app = CoboEventASGIMiddleware(asgi_ok, public_key=load_api_secret(SECRET).api_key)
-    assert isinstance(app.gate.replay_store, MemoryReplayStore)
+    # The default: the SQLite store shared by every process on the host.
+    assert isinstance(app.gate.replay_store, SQLiteReplayStore)
     off = CoboEventWSGIMiddleware(
         wsgi_ok, public_key=load_api_secret(SECRET).api_key, replay_store=None
     )

@@ -22,7 +22,7 @@ from authsig.privy.middleware import privy_gate
 from authsig.privy.quorum import KeyQuorum
 from authsig.privy.signing import sign_request
 from authsig.reasons import Reason
-from authsig.replay import MemoryReplayStore
+from authsig.replay import SQLiteReplayStore
 
 TRUSTED = parse_trusted_proxies(["10.0.0.0/8", "::1"])
 
@@ -274,9 +274,9 @@ def test_gate_requires_expiry_with_a_store_unless_told_otherwise() -> None:
     refused = strict.check(_info(url, headers), b"{}", quorum).problem
     assert refused is not None
     assert refused.reason == "expiry_required"
-    # The default store (an in-process memory store) is strict too.
+    # The default store (SQLite, shared by the processes of the host) is strict too.
     default = make_gate(quorum)
-    assert isinstance(default.replay_store, MemoryReplayStore)
+    assert isinstance(default.replay_store, SQLiteReplayStore)
     refused = default.check(_info(url, headers), b"{}", quorum).problem
     assert refused is not None
     assert refused.reason == "expiry_required"

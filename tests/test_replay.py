@@ -1,13 +1,12 @@
-"""Replay stores: the in-memory store and the Redis store against a real redis-server."""
+"""Replay keys, and what is particular to the memory and Redis stores (the contract all stores
+share is in ``test_replay_stores.py``; Redis eviction in ``test_replay_redis.py``)."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Iterator
 
 import pytest
-from servers import ServerUnavailable, redis_server
+from _stores import Clock
 
 from authsig.errors import ReplayStoreUnavailableError
 from authsig.replay import (
@@ -16,24 +15,6 @@ from authsig.replay import (
     ReplayStore,
     replay_key,
 )
-
-
-class Clock:
-    def __init__(self, now: int) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    try:
-        with redis_server() as url:
-            yield url
-    except ServerUnavailable as exc:
-        pytest.skip(str(exc))
-
 
 # --- replay_key ---------------------------------------------------------------------------
 
@@ -86,20 +67,6 @@ def test_memory_store_is_a_replay_store() -> None:
     assert isinstance(MemoryReplayStore(), ReplayStore)
 
 
-def test_memory_store_refuses_a_second_copy_until_expiry() -> None:
-    clock = Clock(1_000)
-    store = MemoryReplayStore(clock=clock)
-    assert store.add_if_absent("k", 5_000) is True
-    assert store.add_if_absent("k", 5_000) is False
-    assert store.add_if_absent("k", 9_000) is False
-    assert store.add_if_absent("other", 5_000) is True
-    clock.now = 4_999
-    assert store.add_if_absent("k", 5_000) is False
-    clock.now = 5_000  # expired: the key may be recorded again
-    assert store.add_if_absent("k", 8_000) is True
-    assert store.add_if_absent("k", 8_000) is False
-
-
 def test_memory_store_purges_expired_entries() -> None:
     clock = Clock(0)
     store = MemoryReplayStore(max_entries=10, clock=clock)
@@ -110,66 +77,12 @@ def test_memory_store_purges_expired_entries() -> None:
     assert len(store) == 4  # k6..k9 are still live
 
 
-def test_memory_store_fails_closed_when_full() -> None:
-    clock = Clock(0)
-    store = MemoryReplayStore(max_entries=3, clock=clock)
-    for key in ("a", "b", "c"):
-        assert store.add_if_absent(key, 1_000)
-    with pytest.raises(ReplayStoreUnavailableError) as info:
-        store.add_if_absent("d", 1_000)
-    assert info.value.code == "replay_store_unavailable"
-    # Nothing live was evicted to make room: every recorded key is still a replay.
-    for key in ("a", "b", "c"):
-        assert store.add_if_absent(key, 1_000) is False
-    # Once an entry expires there is room again.
-    clock.now = 1_000
-    assert store.add_if_absent("d", 2_000) is True
-
-
 def test_memory_store_does_not_record_already_expired_keys() -> None:
     clock = Clock(10_000)
     store = MemoryReplayStore(max_entries=1, clock=clock)
     assert store.add_if_absent("old", 5_000) is True
     assert len(store) == 0
     assert store.add_if_absent("new", 20_000) is True
-
-
-def test_memory_store_rejects_bad_capacity() -> None:
-    with pytest.raises(ValueError, match="max_entries"):
-        MemoryReplayStore(max_entries=0)
-
-
-def test_memory_store_is_thread_safe() -> None:
-    store = MemoryReplayStore()
-    results: list[bool] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(16)
-
-    def worker() -> None:
-        barrier.wait()
-        mine = [store.add_if_absent(f"key{i}", 2**62) for i in range(200)]
-        with lock:
-            results.extend(mine)
-
-    threads = [threading.Thread(target=worker) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert results.count(True) == 200  # each key accepted exactly once
-    assert results.count(False) == 15 * 200
-
-
-def test_memory_store_async() -> None:
-    store = MemoryReplayStore()
-
-    async def run() -> list[bool]:
-        return [
-            await store.add_if_absent_async("k", 2**62),
-            await store.add_if_absent_async("k", 2**62),
-        ]
-
-    assert asyncio.run(run()) == [True, False]
 
 
 # --- RedisReplayStore ---------------------------------------------------------------------
@@ -237,31 +150,6 @@ def test_redis_store_with_given_clients(redis_url: str) -> None:
 
     assert asyncio.run(run()) == [False, False, True]
     sync_client.close()
-
-
-@pytest.mark.redis
-def test_redis_store_concurrent_threads(redis_url: str) -> None:
-    from authsig.privy.expiry import current_time_ms
-
-    store = RedisReplayStore(redis_url, prefix="t4:")
-    expires = current_time_ms() + 60_000
-    barrier = threading.Barrier(12)
-    results: list[bool] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        barrier.wait()
-        value = store.add_if_absent("same", expires)
-        with lock:
-            results.append(value)
-
-    threads = [threading.Thread(target=worker) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == [False] * 11 + [True]
-    store.close()
 
 
 def test_redis_store_unreachable_fails_closed() -> None:

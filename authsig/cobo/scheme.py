@@ -48,8 +48,8 @@ def _window(name: str, value: int | None, *, optional: bool) -> None:
         raise CoboRequestError(f"{name} must not be negative")
 
 
-def _as_gate(checked: CoboChecked) -> Checked:
-    return Checked(checked.decision, checked.replay_key, checked.last_ms)
+def _as_gate(checked: CoboChecked, tenant: str) -> Checked:
+    return Checked(checked.decision, checked.replay_key, checked.last_ms, tenant)
 
 
 class _PathScoped:
@@ -68,15 +68,20 @@ class _PathScoped:
     def _check(self, info: RequestInfo, body: bytes, now: int) -> CoboChecked:
         raise NotImplementedError
 
+    def _tenant(self, checked: CoboChecked) -> str:
+        """Whom the replay store counts an approval against (the key that signed it)."""
+        raise NotImplementedError
+
     def verify(self, info: RequestInfo, body: bytes, target: object, now: int) -> Checked:
         """Check the request (no I/O: the replay step is the Gate's)."""
-        return _as_gate(self._check(info, body, now))
+        checked = self._check(info, body, now)
+        return _as_gate(checked, self._tenant(checked))
 
     async def verify_async(
         self, info: RequestInfo, body: bytes, target: object, now: int
     ) -> Checked:
         """As :meth:`verify`."""
-        return _as_gate(self._check(info, body, now))
+        return self.verify(info, body, target, now)
 
 
 class CoboEventScheme(_PathScoped):
@@ -99,6 +104,9 @@ class CoboEventScheme(_PathScoped):
         _window("tolerance_ms", tolerance_ms, optional=True)
         self.tolerance_ms = tolerance_ms
         self.paths = _paths(paths)
+
+    def _tenant(self, checked: CoboChecked) -> str:
+        return f"cobo-event:{self.public_key.hex}"
 
     def _check(self, info: RequestInfo, body: bytes, now: int) -> CoboChecked:
         return check_event(
@@ -125,6 +133,10 @@ class CoboRequestScheme(_PathScoped):
         self.window_ms = window_ms
         self.accept_sdk_empty_object = bool(accept_sdk_empty_object)
         self.paths = _paths(paths)
+
+    def _tenant(self, checked: CoboChecked) -> str:
+        api_key = checked.decision.api_key
+        return f"cobo-request:{api_key}" if api_key else ""
 
     def _check(self, info: RequestInfo, body: bytes, now: int) -> CoboChecked:
         return check_request(

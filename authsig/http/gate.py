@@ -10,7 +10,6 @@ scheme can block an event loop on a store), and the problem document of a refusa
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,12 +17,12 @@ from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 from urllib.parse import parse_qsl
 
 from authsig._clock import now_ms
-from authsig.errors import AuthSigError, ReplayStoreUnavailableError
+from authsig.errors import AuthSigError, ReplayQuotaExceededError, ReplayStoreUnavailableError
 from authsig.http.problem import PROBLEM_TYPE_PREFIX, Problem
 from authsig.http.proxy import ProxyHeaders
 from authsig.http.request import RequestInfo, URLSettings
 from authsig.reasons import Reason
-from authsig.replay import MemoryReplayStore, ReplayStore
+from authsig.replay import MemoryReplayStore, ReplayStore, SQLiteReplayStore, claim, claim_async
 
 __all__ = [
     "DEFAULT_BODY_TIMEOUT",
@@ -67,12 +66,15 @@ class Checked:
     one also verifies on the other); ``keep_until_ms`` is the last millisecond at which the
     scheme could still accept a copy (inclusive), so the Gate asks the store to keep the key
     until the millisecond after it: no store can then call a copy fresh while the scheme would
-    still accept it. ``replay_key`` None means the scheme has nothing to claim.
+    still accept it. ``replay_key`` None means the scheme has nothing to claim. ``tenant`` names
+    who signed (a quorum, an API key): the store bounds each tenant's share, so that one signer
+    cannot fill it for everyone; ``""`` names nobody.
     """
 
     decision: Any
     replay_key: str | None = None
     keep_until_ms: int = 0
+    tenant: str = ""
 
 
 class Scheme(Protocol):
@@ -118,7 +120,7 @@ class GateOptions(TypedDict, total=False):
     trust_host_header: bool
     max_body_bytes: int
     body_timeout: float | None
-    replay_store: ReplayStore | Literal["memory"] | None
+    replay_store: ReplayStore | Literal["default", "sqlite", "memory"] | None
     allow_method_override: bool
     problem_type_prefix: str
     detailed_problems: bool
@@ -178,12 +180,14 @@ def _method_override(info: RequestInfo) -> str | None:
 
 
 def _store(value: object) -> ReplayStore | None:
+    if value in ("default", "sqlite"):
+        return SQLiteReplayStore()
     if value == "memory":
         return MemoryReplayStore()
     if value is None:
         return None
     if isinstance(value, str) or not callable(getattr(value, "add_if_absent", None)):
-        raise TypeError('replay_store must be a ReplayStore, "memory" (the default) or None')
+        raise TypeError('replay_store must be a ReplayStore, "default", "sqlite", "memory" or None')
     return value  # type: ignore[return-value]
 
 
@@ -200,8 +204,10 @@ class Gate:
     - ``allow_method_override``: refuse (the default) or let through requests that carry a
       method-override header or ``_method`` parameter.
     - ``replay_store``: approved requests are recorded until they could no longer be accepted,
-      and copies refused (409). ``"memory"`` (the default) is a store of this process; ``None``
-      turns replay protection off, explicitly.
+      and copies refused (409). ``"default"`` (or ``"sqlite"``) is a
+      :class:`~authsig.replay.SQLiteReplayStore` at its default location, shared by every
+      process on the host; ``"memory"`` a store of this process only; ``None`` turns replay
+      protection off, explicitly.
     - ``problem_type_prefix``: prefix of the problem ``type`` URI.
     - ``detailed_problems``: when False (the default), the problem ``detail`` is the reason's
       generic sentence, and the scheme's own message (which may name quorums, members or the
@@ -219,7 +225,7 @@ class Gate:
         trust_host_header: bool = False,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         body_timeout: float | None = DEFAULT_BODY_TIMEOUT,
-        replay_store: ReplayStore | Literal["memory"] | None = "memory",
+        replay_store: ReplayStore | Literal["default", "sqlite", "memory"] | None = "default",
         allow_method_override: bool = False,
         problem_type_prefix: str = PROBLEM_TYPE_PREFIX,
         detailed_problems: bool = False,
@@ -321,6 +327,9 @@ class Gate:
         return Outcome(checked.decision, self.problem("replayed", _REPLAYED, info))
 
     def _claim_failed(self, info: RequestInfo, checked: Checked, exc: AuthSigError) -> Outcome:
+        if isinstance(exc, ReplayQuotaExceededError):
+            logger.warning("authsig: replay quota exceeded by %s", checked.tenant)
+            return Outcome(checked.decision, self.problem(exc.code, exc.message, info))
         if isinstance(exc, ReplayStoreUnavailableError):
             logger.error("authsig: replay store unavailable: %s", exc.message)
             return Outcome(checked.decision, self.problem(exc.code, exc.message, info))
@@ -339,7 +348,7 @@ class Gate:
             return pending
         store, key = pending
         try:
-            fresh = store.add_if_absent(key, checked.keep_until_ms + 1)
+            fresh = claim(store, key, checked.keep_until_ms + 1, checked.tenant)
         except AuthSigError as exc:
             return self._claim_failed(info, checked, exc)
         return self._claimed(info, checked, fresh)
@@ -355,16 +364,7 @@ class Gate:
             return pending
         store, key = pending
         try:
-            fresh = await _add_async(store, key, checked.keep_until_ms + 1)
+            fresh = await claim_async(store, key, checked.keep_until_ms + 1, checked.tenant)
         except AuthSigError as exc:
             return self._claim_failed(info, checked, exc)
         return self._claimed(info, checked, fresh)
-
-
-async def _add_async(store: ReplayStore, key: str, keep_until_ms: int) -> bool:
-    """``add_if_absent_async`` when the store has it; a store with only the sync call runs it
-    in a worker thread, never on the event loop."""
-    method = getattr(store, "add_if_absent_async", None)
-    if method is not None:
-        return bool(await method(key, keep_until_ms))
-    return await asyncio.to_thread(store.add_if_absent, key, keep_until_ms)

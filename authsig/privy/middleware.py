@@ -56,7 +56,7 @@ def privy_gate(
     if policy.require_expiry is None:
         # A replay store remembers a request until its expiry: without one it would have to
         # remember it for the longest lifetime, so the default requires an expiry.
-        protected = options.get("replay_store", "memory") is not None
+        protected = options.get("replay_store", "default") is not None
         policy = policy.replace(require_expiry=protected)
     scheme = PrivyScheme(quorum, user_keys=user_keys, policy=policy, app_ids=app_ids)
     return Gate(scheme, **options)

@@ -4,13 +4,15 @@ Per request a quorum source (a fixed :class:`~authsig.privy.quorum.KeyQuorum`, o
 async resolver taking a :class:`~authsig.http.RequestInfo`) names the quorum that must approve
 it, or None to pass it through. Verification is :class:`~authsig.privy.verifier.Verifier`'s;
 the replay claim is keyed on the canonical payload the verifier checked, so that dropping or
-reordering signatures does not make a copy look new, and kept for as long as the verifier
-could accept the request.
+reordering signatures does not make a copy look new, kept for as long as the verifier could
+accept the request, and counted against the quorum's share of the store.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeAlias
@@ -140,7 +142,7 @@ class PrivyScheme:
         decision = self._verifier(target).verify(
             method=info.method, url=info.url, body=body, headers=info.header_items, now_ms=now
         )
-        return self._checked(info, decision, now)
+        return self._checked(info, decision, now, target)
 
     async def verify_async(
         self, info: RequestInfo, body: bytes, target: KeyQuorum, now: int
@@ -152,9 +154,11 @@ class PrivyScheme:
         decision = await self._verifier(target).verify_async(
             method=info.method, url=info.url, body=body, headers=info.header_items, now_ms=now
         )
-        return self._checked(info, decision, now)
+        return self._checked(info, decision, now, target)
 
-    def _checked(self, info: RequestInfo, decision: Decision, now: int) -> Checked:
+    def _checked(
+        self, info: RequestInfo, decision: Decision, now: int, quorum: KeyQuorum
+    ) -> Checked:
         if not decision.approved:
             return Checked(decision)
         payload = decision.payload
@@ -166,7 +170,24 @@ class PrivyScheme:
             last = int(expiry) + self.policy.clock_skew_ms
         else:  # no expiry (explicitly allowed): remember it for the longest lifetime
             last = now + self.policy.max_lifetime_ms
-        return Checked(decision, replay_key(payload), last)
+        return Checked(decision, replay_key(payload), last, _tenant(quorum))
+
+
+def _members(quorum: KeyQuorum) -> str:
+    keys = ",".join(sorted(key.key_id for key in quorum.public_keys))
+    users = ",".join(sorted(quorum.user_ids))
+    nested = ",".join(sorted(_members(q) for q in quorum.key_quorums))
+    return f"{quorum.authorization_threshold}|{keys}|{users}|({nested})"
+
+
+@functools.lru_cache(maxsize=4096)
+def _tenant(quorum: KeyQuorum) -> str:
+    """Whom the replay store counts an approval against: the quorum (its id, else a digest of
+    its members and threshold, the same in every process), so that the signers of one quorum
+    fill only that quorum's share of the store."""
+    if quorum.id:
+        return f"privy:{quorum.id}"
+    return "privy:~" + hashlib.sha256(_members(quorum).encode()).hexdigest()[:32]
 
 
 def _refusal(quorum: KeyQuorum, reason: str, text: str) -> Decision:
