@@ -437,6 +437,10 @@ class MiddlewareServer:
         bytes, an in-memory replay store (the middleware's own default), no trusted proxies."""
         options.setdefault("quorum", route_resolver(self.quorum))
         options.setdefault("max_body_bytes", LIMIT)
+        if "public_base_url" not in options and "trusted_proxies" not in options:
+            # A test server listens on a free port it learns only once started: let the Host
+            # header name it (the middleware refuses to guess unless told so).
+            options.setdefault("trust_host_header", True)
         return starlette_app(**options) if self.interface == "asgi" else flask_app(**options)
 
     def serve_app(self, app: Any) -> contextlib.AbstractContextManager[str]:

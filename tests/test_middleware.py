@@ -31,15 +31,23 @@ TRUSTED = ["127.0.0.1/32", "::1"]
 
 @pytest.fixture(scope="module")
 def behind_proxy(server: MiddlewareServer) -> Iterator[str]:
-    """The default app of ``server``'s interface with 127.0.0.1 as a trusted proxy."""
-    with server.serve(trusted_proxies=TRUSTED) as url:
+    """The default app of ``server``'s interface with 127.0.0.1 as a trusted proxy that writes
+    X-Forwarded-*."""
+    with server.serve(trusted_proxies=TRUSTED, proxy_headers="x-forwarded") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def behind_forwarded_proxy(server: MiddlewareServer) -> Iterator[str]:
+    """As ``behind_proxy``, for a proxy that writes RFC 7239 Forwarded."""
+    with server.serve(trusted_proxies=TRUSTED, proxy_headers="forwarded") as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def other_proxy(server: MiddlewareServer) -> Iterator[str]:
     """The default app of ``server``'s interface trusting a proxy that is not 127.0.0.1."""
-    with server.serve(trusted_proxies=["10.0.0.0/8"]) as url:
+    with server.serve(trusted_proxies=["10.0.0.0/8"], proxy_headers="x-forwarded") as url:
         yield url
 
 
@@ -302,8 +310,8 @@ FORWARDED = {"forwarded": 'for=203.0.113.7;proto=https;host="api.example.com"'}
     ids=["x-forwarded", "x-forwarded-cased", "forwarded"],
 )
 def test_trusted_proxy_headers_give_the_public_url(
+    request: pytest.FixtureRequest,
     server: MiddlewareServer,
-    behind_proxy: str,
     other_proxy: str,
     sign: Sign,
     forward: dict[str, str],
@@ -312,9 +320,21 @@ def test_trusted_proxy_headers_give_the_public_url(
     public_url = "https://api.example.com" + prefix + RPC + "?a=b"
     raw = b'{"via":"proxy"}'
     fresh = str(time.monotonic_ns())  # the same public request is sent by each case
+    family = "forwarded" if forward is FORWARDED else "x-forwarded"
+    reading, other = "behind_forwarded_proxy", "behind_proxy"
+    if family == "x-forwarded":
+        reading, other = other, reading
+    trusted = request.getfixturevalue(reading)
     headers = {**sign(public_url, raw, idempotency_key=fresh), **forward}
-    response = requests.post(behind_proxy + RPC + "?a=b", data=raw, headers=headers, timeout=10)
+    response = requests.post(trusted + RPC + "?a=b", data=raw, headers=headers, timeout=10)
     assert response.status_code == 200, response.text
+    # A server told that its proxy writes the other family does not read this one: a proxy
+    # passes the family it does not write through from the client.
+    wrong_family = request.getfixturevalue(other)
+    headers = {**sign(public_url, raw, idempotency_key=fresh + "other"), **forward}
+    response = requests.post(wrong_family + RPC + "?a=b", data=raw, headers=headers, timeout=10)
+    assert response.status_code == 401
+    assert problem_of(response)["reason"] == "invalid_signature"
     # The same headers from a peer that is not a trusted proxy are ignored, whether the
     # server trusts no proxy or only others.
     for untrusted in (server.url, other_proxy):
@@ -329,7 +349,10 @@ def test_trusted_proxy_without_headers_uses_the_request_url(behind_proxy: str, k
     assert httpx.post(behind_proxy + RPC, json={"plain": True}, auth=auth).status_code == 200
 
 
-def test_forwarded_chain_stops_at_the_first_untrusted_hop(behind_proxy: str, sign: Sign) -> None:
+def test_forwarded_chain_stops_at_the_first_untrusted_hop(
+    behind_forwarded_proxy: str, sign: Sign
+) -> None:
+    behind_proxy = behind_forwarded_proxy
     raw = b'{"hop":2}'
     # The client itself claims host=evil.example; our trusted proxy (127.0.0.1) appended its
     # own element. Only the element added by the trusted hop counts.
@@ -352,7 +375,9 @@ def test_forwarded_chain_stops_at_the_first_untrusted_hop(behind_proxy: str, sig
 def test_public_base_url(server: MiddlewareServer, sign: Sign, base: str) -> None:
     raw = b'{"base":1}'
     public = base.rstrip("/") + RPC + "?q=1"
-    with server.serve(public_base_url=base, trusted_proxies=TRUSTED) as url:
+    with server.serve(
+        public_base_url=base, trusted_proxies=TRUSTED, proxy_headers="x-forwarded"
+    ) as url:
         response = httpx.post(url + RPC + "?q=1", content=raw, headers=sign(public, raw))
         assert response.status_code == 200, response.text
         assert response.json()["approved"] is True

@@ -28,7 +28,9 @@ def test_wsgi_async_resolver_is_refused(keys: Keys) -> None:
         start_response("200 OK", [])
         return [b"unreachable"]
 
-    with waitress_thread(AuthSigWSGIMiddleware(app, quorum=resolver)) as url:
+    with waitress_thread(
+        AuthSigWSGIMiddleware(app, quorum=resolver, trust_host_header=True)
+    ) as url:
         response = requests.post(url + RPC, json={}, timeout=10)
     assert response.status_code == 500
     assert problem_of(response)["reason"] == "internal_error"
@@ -60,7 +62,9 @@ def test_wsgi_app_reads_the_checked_body_from_a_fresh_input(keys: Keys, sign: Si
         return []
 
     raw = json.dumps({"data": "w" * 900}).encode()
-    with waitress_thread(AuthSigWSGIMiddleware(app, quorum=keys.quorum)) as url:
+    with waitress_thread(
+        AuthSigWSGIMiddleware(app, quorum=keys.quorum, trust_host_header=True)
+    ) as url:
         response = post_chunks("requests", url + RPC, raw, 300, sign(url + RPC, raw))
     assert response.status_code == 204, response.text
     assert seen == {"length": len(raw), "body": raw, "rest": b""}
@@ -102,7 +106,9 @@ def test_wsgi_body_without_a_length_is_read_only_from_a_terminated_input(
 
     def call(environ: dict[str, Any]) -> tuple[str, bytes]:
         status: list[str] = []
-        middleware = AuthSigWSGIMiddleware(app, quorum=keys.quorum, max_body_bytes=LIMIT)
+        middleware = AuthSigWSGIMiddleware(
+            app, quorum=keys.quorum, max_body_bytes=LIMIT, trust_host_header=True
+        )
         body = b"".join(middleware(environ, lambda line, headers: status.append(line)))
         return status[0], body
 
