@@ -40,7 +40,8 @@ OTHER_SECRET = "1f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d
 # still holds every key while the frozen clock walks over the end of its window.
 BASE = real_now() + 1_800_000
 K = 4  # the boundary is walked from end - K to end + K
-URL = "https://api.example.com/hook?a=1"
+BASE_URL = "https://api.example.com"
+URL = BASE_URL + "/hook?a=1"
 _serial = itertools.count()
 
 
@@ -92,8 +93,10 @@ def _privy(store: Any, clock: Clock) -> Case:
         )
         return dict(headers), body
 
-    gate = privy_gate(quorum, replay_store=store, clock=clock)
-    bare = privy_gate(quorum, replay_store=None, clock=clock, policy=gate.scheme.policy)
+    gate = privy_gate(quorum, replay_store=store, clock=clock, public_base_url=BASE_URL)
+    bare = privy_gate(
+        quorum, replay_store=None, clock=clock, policy=gate.scheme.policy, public_base_url=BASE_URL
+    )
     end = expiry + gate.scheme.policy.clock_skew_ms
     return Case(gate, bare, quorum, end, sign)
 
@@ -219,7 +222,10 @@ def test_a_privy_quorum_that_fills_its_share_gets_429(use_async: bool) -> None:
     greedy_key, other_key = generate_private_key(), generate_private_key()
     greedy = KeyQuorum(public_keys=(greedy_key.public_key,))  # no id: a digest of its members
     other = KeyQuorum(public_keys=(other_key.public_key,), id="q-other")
-    gates = {q: privy_gate(q, replay_store=store, clock=clock) for q in (greedy, other)}
+    gates = {
+        q: privy_gate(q, replay_store=store, clock=clock, public_base_url=BASE_URL)
+        for q in (greedy, other)
+    }
 
     def send(quorum: KeyQuorum, request: tuple[dict[str, str], bytes]) -> Any:
         case = Case(gates[quorum], gates[quorum], quorum, 0, None)
