@@ -249,7 +249,9 @@ def test_a_cobo_api_key_that_fills_its_share_gets_429(tmp_path: Path) -> None:
     clock = Clock(BASE)
     store = make_store("sqlite", clock, tmp_path, None, max_entries=100, max_per_tenant=1)
     keys = [load_api_secret(s).api_key for s in (SECRET, OTHER_SECRET)]
-    gate = Gate(CoboRequestScheme(api_keys=keys), replay_store=store, clock=clock)
+    gate = Gate(
+        CoboRequestScheme(api_keys=keys), replay_store=store, clock=clock, detailed_problems=True
+    )
 
     def send(secret: str, n: int) -> Any:
         body = json.dumps({"n": n}).encode()
