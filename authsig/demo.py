@@ -212,132 +212,139 @@ def _approved_by(response: Any, names: dict[str, str]) -> tuple[str, ...]:
     return tuple(found)
 
 
+@dataclass
+class _Team:
+    """The demo's four keys, the two quorums they form, and the key ids' names."""
+
+    keys: dict[str, Any]
+    quorum: Any
+    privy: dict[str, Any]
+    names: dict[str, str]
+
+
+def _team() -> _Team:
+    from authsig.keys import generate_private_key
+    from authsig.privy.quorum import KeyQuorum
+
+    keys = {name: generate_private_key() for name in ("alice", "bob", "carol", "dave")}
+    b64 = {name: key.public_key.to_base64() for name, key in keys.items()}
+    nested = {
+        "id": "ops-team",
+        "display_name": "Ops team (2 of 2)",
+        "authorization_threshold": 2,
+        "public_keys": [b64["carol"], b64["dave"]],
+    }
+    top = {
+        "id": "treasury",
+        "display_name": "Treasury (2 of 3)",
+        "authorization_threshold": 2,
+        "public_keys": [b64["alice"], b64["bob"]],
+        "key_quorum_ids": ["ops-team"],
+    }
+    quorum = KeyQuorum.from_privy(top, quorums={"ops-team": KeyQuorum.from_privy(nested)})
+    names = {key.public_key.key_id: name for name, key in keys.items()}
+    return _Team(keys, quorum, {"quorum": top, "nested": nested}, names)
+
+
+class _Narrator:
+    """Prints the demo's lines (unless JSON was asked for) and records each step."""
+
+    def __init__(self, out: TextIO | None, as_json: bool, result: DemoResult, names: Any) -> None:
+        self.out = None if as_json else out
+        self.result = result
+        self.names = names
+
+    def say(self, text: str = "") -> None:
+        if self.out is not None:
+            print(text, file=self.out, flush=True)
+
+    def record(self, name: str, description: str, expected: int, response: Any) -> DemoStep:
+        reason, detail = _problem(response) if response.status_code >= 400 else ("", "")
+        approved_by = _approved_by(response, self.names)
+        step = DemoStep(
+            name, description, expected, response.status_code, reason, detail, approved_by
+        )
+        self.result.steps.append(step)
+        mark = "ok" if step.ok else f"UNEXPECTED (wanted {expected})"
+        extra = f"  {reason}" if reason else ""
+        self.say(f"  {len(self.result.steps)}. {description:<46} -> {step.status}{extra}  [{mark}]")
+        if detail:
+            self.say(f"       {detail}")
+        if approved_by:
+            self.say(f"       approved by: {', '.join(approved_by)}")
+        return step
+
+
+def _send_steps(client: Any, url: str, team: _Team, narrator: _Narrator) -> None:
+    """The five requests of the demo, each recorded with the status it should get."""
+    from authsig.privy.client import PrivyAuth
+    from authsig.privy.explain import explain
+    from authsig.privy.signing import sign_request
+
+    alice, bob, carol, dave = (team.keys[n] for n in ("alice", "bob", "carol", "dave"))
+    body = {"method": "eth_sendTransaction", "params": {"to": "0xdemo", "value": "1"}}
+    # 1. one signature: valid but below the threshold
+    response = client.post(url, json=body, auth=PrivyAuth(app_id=APP_ID, keys=[alice]))
+    narrator.record("one_signature", "alice alone signs", 403, response)
+    # 2. alice + the nested quorum (carol and dave): approved
+    response = client.post(url, json=body, auth=PrivyAuth(app_id=APP_ID, keys=[alice, carol, dave]))
+    narrator.record("quorum_met", "alice + ops-team (carol, dave) sign", 200, response)
+    # 3. the very same request again
+    sent = response.request
+    again = {k: v for k, v in sent.headers.items() if k.lower() != "content-length"}
+    response = client.post(url, content=sent.content, headers=again)
+    narrator.record("replay", "the same signed request, sent again", 409, response)
+    # 4. expired: signed an hour ago with a 15-minute lifetime
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    old = int(time.time() * 1000) - 3_600_000
+    headers = sign_request(
+        method="POST", url=url, body=raw, app_id=APP_ID, keys=[alice, bob], now_ms=old
+    )
+    headers["content-type"] = "application/json"
+    response = client.post(url, content=raw, headers=headers)
+    narrator.record("expired", "alice + bob sign, but the expiry has passed", 401, response)
+    # 5. tampered: the body changed after signing
+    headers = sign_request(method="POST", url=url, body=raw, app_id=APP_ID, keys=[alice, bob])
+    headers["content-type"] = "application/json"
+    tampered = raw.replace(b'"value":"1"', b'"value":"1000"')
+    response = client.post(url, content=tampered, headers=headers)
+    narrator.record("tampered", "alice + bob sign, then the body is changed", 401, response)
+    report = explain(method="POST", url=url, body=tampered, headers=headers, quorum=team.quorum)
+    narrator.result.explanation = str(report)
+
+
 def run_demo(*, out: TextIO | None = None, as_json: bool = False) -> DemoResult:
     """Run the demo; print a readable summary (or one JSON object) to ``out``."""
     uvicorn, httpx = _require_extras()
     from authsig.asgi import AuthSigMiddleware
-    from authsig.keys import generate_private_key
-    from authsig.privy.client import PrivyAuth
-    from authsig.privy.explain import explain
-    from authsig.privy.quorum import KeyQuorum
-    from authsig.privy.signing import sign_request
     from authsig.replay import MemoryReplayStore
 
-    def say(text: str = "") -> None:
-        if out is not None and not as_json:
-            print(text, file=out, flush=True)
-
-    alice, bob, carol, dave = (generate_private_key() for _ in range(4))
-    nested_privy = {
-        "id": "ops-team",
-        "display_name": "Ops team (2 of 2)",
-        "authorization_threshold": 2,
-        "public_keys": [carol.public_key.to_base64(), dave.public_key.to_base64()],
-    }
-    ops = KeyQuorum.from_privy(nested_privy)
-    top_privy = {
-        "id": "treasury",
-        "display_name": "Treasury (2 of 3)",
-        "authorization_threshold": 2,
-        "public_keys": [alice.public_key.to_base64(), bob.public_key.to_base64()],
-        "key_quorum_ids": ["ops-team"],
-    }
-    quorum = KeyQuorum.from_privy(top_privy, quorums={"ops-team": ops})
-    names = {
-        key.public_key.key_id: name
-        for key, name in ((alice, "alice"), (bob, "bob"), (carol, "carol"), (dave, "dave"))
-    }
-    result = DemoResult(quorum={"quorum": top_privy, "nested": nested_privy})
-
+    team = _team()
+    result = DemoResult(quorum=team.privy)
+    narrator = _Narrator(out, as_json, result, team.names)
+    say = narrator.say
     say("authsig demo")
     say("  keys:   alice, bob, carol, dave (new P-256 keys)")
     say("  quorum: 'treasury' = 2 of {alice, bob, ops-team}")
     say("          'ops-team' = 2 of {carol, dave} (a nested quorum counts as one member)")
-
     # The demo serves on a free local port it learns only once listening, and its audience is
     # the operator: it trusts the Host header and shows the verifier's sentences (both are off
     # by default; see SECURITY.md).
     app = AuthSigMiddleware(
         _sample_app,
-        quorum=lambda request: quorum,
+        quorum=lambda request: team.quorum,
         replay_store=MemoryReplayStore(),
         trust_host_header=True,
         detailed_problems=True,
     )
     try:
-        with serve(app, uvicorn) as base_url:
-            url = base_url + PATH
-            result.url = url
-            say(f"  server: {url} (sample app behind authsig.asgi middleware)")
+        with serve(app, uvicorn) as base_url, httpx.Client(timeout=10) as client:
+            result.url = base_url + PATH
+            say(f"  server: {result.url} (sample app behind authsig.asgi middleware)")
             say()
-            body = {"method": "eth_sendTransaction", "params": {"to": "0xdemo", "value": "1"}}
-            with httpx.Client(timeout=10) as client:
-
-                def record(name: str, description: str, expected: int, response: Any) -> DemoStep:
-                    reason, detail = _problem(response) if response.status_code >= 400 else ("", "")
-                    approved_by = _approved_by(response, names)
-                    step = DemoStep(
-                        name,
-                        description,
-                        expected,
-                        response.status_code,
-                        reason,
-                        detail,
-                        approved_by,
-                    )
-                    result.steps.append(step)
-                    mark = "ok" if step.ok else f"UNEXPECTED (wanted {expected})"
-                    extra = f"  {reason}" if reason else ""
-                    number = len(result.steps)
-                    say(f"  {number}. {description:<46} -> {step.status}{extra}  [{mark}]")
-                    if detail:
-                        say(f"       {detail}")
-                    if approved_by:
-                        say(f"       approved by: {', '.join(approved_by)}")
-                    return step
-
-                # 1. one signature: valid but below the threshold
-                response = client.post(url, json=body, auth=PrivyAuth(app_id=APP_ID, keys=[alice]))
-                record("one_signature", "alice alone signs", 403, response)
-
-                # 2. alice + the nested quorum (carol and dave): approved
-                auth = PrivyAuth(app_id=APP_ID, keys=[alice, carol, dave])
-                response = client.post(url, json=body, auth=auth)
-                record("quorum_met", "alice + ops-team (carol, dave) sign", 200, response)
-
-                # 3. the very same request again
-                sent = response.request
-                replay_headers = {
-                    k: v for k, v in sent.headers.items() if k.lower() not in ("content-length",)
-                }
-                response = client.post(url, content=sent.content, headers=replay_headers)
-                record("replay", "the same signed request, sent again", 409, response)
-
-                # 4. expired: signed an hour ago with a 15-minute lifetime
-                raw = json.dumps(body, separators=(",", ":")).encode()
-                old = int(time.time() * 1000) - 3_600_000
-                headers = sign_request(
-                    method="POST", url=url, body=raw, app_id=APP_ID, keys=[alice, bob], now_ms=old
-                )
-                headers["content-type"] = "application/json"
-                response = client.post(url, content=raw, headers=headers)
-                record("expired", "alice + bob sign, but the expiry has passed", 401, response)
-
-                # 5. tampered: the body changed after signing
-                headers = sign_request(
-                    method="POST", url=url, body=raw, app_id=APP_ID, keys=[alice, bob]
-                )
-                headers["content-type"] = "application/json"
-                tampered = raw.replace(b'"value":"1"', b'"value":"1000"')
-                response = client.post(url, content=tampered, headers=headers)
-                record("tampered", "alice + bob sign, then the body is changed", 401, response)
-                report = explain(
-                    method="POST", url=url, body=tampered, headers=headers, quorum=quorum
-                )
-                result.explanation = str(report)
+            _send_steps(client, result.url, team, narrator)
     except httpx.HTTPError as exc:
         raise DemoError(f"a demo request failed: {exc}") from None
-
     say()
     say("  why was the tampered request refused? authsig explain says:")
     for line in result.explanation.splitlines():
