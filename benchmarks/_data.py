@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from typing import Any
 
@@ -11,7 +10,6 @@ __all__ = [
     "IDEMPOTENCY_KEY",
     "amounts",
     "RPC_URL",
-    "large_document",
     "many_floats",
     "small_body",
 ]
@@ -42,45 +40,6 @@ def small_body() -> dict[str, Any]:
             },
         },
     }
-
-
-def large_document(target_bytes: int = 100_000) -> dict[str, Any]:
-    """A ~100 KB JSON document: nested records of strings, ints, bools, a few floats and
-    non-ASCII text (the shape of a policy or a wallet listing), built from a fixed seed."""
-    rng = random.Random(8785)
-    words = ["alpha", "bravo", "charlie", "delta", "écho", "foxtrot", "ゴルフ", "hôtel", "india"]
-    records: list[dict[str, Any]] = []
-    doc: dict[str, Any] = {"version": 1, "cursor": "c_" + "9" * 20, "data": records}
-    size = 0
-    index = 0
-    while size < target_bytes:
-        record = {
-            "id": f"wallet_{index:06d}_{rng.randrange(16**8):08x}",
-            "address": "0x" + "".join(rng.choice("0123456789abcdef") for _ in range(40)),
-            "chain_type": rng.choice(["ethereum", "solana", "tron", "bitcoin-segwit"]),
-            "created_at": 1_700_000_000_000 + rng.randrange(10**9),
-            "owner_id": None if rng.random() < 0.3 else f"kq_{rng.randrange(10**6)}",
-            "additional_signers": [
-                {"signer_id": f"signer_{rng.randrange(10**6)}", "override_policy_ids": []}
-                for _ in range(rng.randrange(3))
-            ],
-            "policy": {
-                "name": " ".join(rng.choice(words) for _ in range(4)),
-                "rules": [
-                    {
-                        "field": rng.choice(["value", "to", "chain_id"]),
-                        "operator": rng.choice(["lte", "eq", "in"]),
-                        "threshold": round(rng.uniform(0.01, 500.0), 3),
-                        "enabled": rng.random() < 0.5,
-                    }
-                    for _ in range(rng.randrange(1, 4))
-                ],
-            },
-        }
-        records.append(record)
-        size += len(json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode())
-        index += 1
-    return doc
 
 
 def amounts(count: int = 10_000) -> list[float]:

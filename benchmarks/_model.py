@@ -8,7 +8,29 @@ from typing import Any, Literal
 
 from benchmarks._timing import TimingConfig, Timings
 
-__all__ = ["BenchConfig", "Row", "Section", "Table", "Unavailable", "cost_row", "speedup_row"]
+__all__ = [
+    "BenchConfig",
+    "Row",
+    "Section",
+    "Table",
+    "Unavailable",
+    "cost_row",
+    "fmt_delta",
+    "fmt_us",
+    "speedup_row",
+]
+
+
+def fmt_us(value: float) -> str:
+    """Microseconds, or milliseconds from 1000 µs on."""
+    if value >= 1000:
+        return f"{value / 1000:,.2f} ms"
+    return f"{value:,.1f} µs"
+
+
+def fmt_delta(value: float) -> str:
+    """A signed difference of microseconds: ``+4.2 µs``, ``-1.30 ms``."""
+    return ("+" if value >= 0 else "-") + fmt_us(abs(value))
 
 
 class Unavailable(Exception):
@@ -24,7 +46,8 @@ class BenchConfig:
     p4_requests: int = 4000
     p4_seconds: float = 10.0
     p4_concurrency: int = 8
-    # P1: rounds of the SDK timer inside its own venv.
+    # CPU seconds of the sampling profile taken of a subject that misses its target.
+    profile_seconds: float = 1.0
     label: str = "full"
 
     @classmethod
@@ -40,6 +63,7 @@ class BenchConfig:
             p4_requests=1000,
             p4_seconds=3.0,
             p4_concurrency=8,
+            profile_seconds=0.3,
             label="quick",
         )
 
@@ -51,6 +75,7 @@ class BenchConfig:
             p4_requests=24,
             p4_seconds=5.0,
             p4_concurrency=2,
+            profile_seconds=0.01,
             label="tiny",
         )
 
@@ -74,6 +99,10 @@ class Row:
     target: float | None = None
     spread: tuple[float, float] | None = None
     note: str = ""
+    # Set on the rows of the per-class targets: the sample (``"amounts, small (490 B)"``) and
+    # what is compared (``"P2 canonicalize / json.dumps"``); the report's class table uses them.
+    sample: str = ""
+    metric: str = ""
 
     @property
     def met(self) -> bool | None:
@@ -126,6 +155,8 @@ def cost_row(
     *,
     target: float | None = None,
     note: str = "",
+    sample: str = "",
+    metric: str = "",
 ) -> Row:
     """Row whose value is time(subject) / time(baseline) (paired median)."""
     return Row(
@@ -140,6 +171,8 @@ def cost_row(
         target=target,
         spread=timings.spread(subject, baseline),
         note=note,
+        sample=sample,
+        metric=metric,
     )
 
 
@@ -152,6 +185,8 @@ def speedup_row(
     *,
     target: float | None = None,
     note: str = "",
+    sample: str = "",
+    metric: str = "",
 ) -> Row:
     """Row whose value is time(baseline) / time(subject) (paired median)."""
     low, high = timings.spread(baseline, subject)
@@ -167,6 +202,8 @@ def speedup_row(
         target=target,
         spread=(low, high),
         note=note,
+        sample=sample,
+        metric=metric,
     )
 
 

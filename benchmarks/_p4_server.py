@@ -26,8 +26,7 @@ from starlette.routing import Route
 from authsig.asgi import AuthSigMiddleware
 from authsig.keys import load_public_key
 from authsig.policy import Policy
-from authsig.privy.quorum import KeyQuorum
-from authsig.privy.verifier import verify_request
+from authsig.privy import KeyQuorum, verify_request
 from authsig.replay import MemoryReplayStore
 
 PATH = "/v1/wallets/{wallet_id}/rpc"

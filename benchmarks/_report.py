@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks._model import BenchConfig, Row, Section
+from benchmarks._model import BenchConfig, Row, Section, fmt_us
 
 __all__ = ["machine_info", "render_markdown", "render_text", "write_plot"]
 
@@ -88,12 +88,6 @@ def _spread(row: Row) -> str:
     return f"{low:.2f}-{high:.2f}"
 
 
-def _fmt_us(value: float) -> str:
-    if value >= 1000:
-        return f"{value / 1000:,.2f} ms"
-    return f"{value:,.1f} µs"
-
-
 def _rows_table(rows: Sequence[Row]) -> list[str]:
     lines = [
         "| | case | subject | time | baseline | time | ratio | per-round range | target | |",
@@ -102,10 +96,32 @@ def _rows_table(rows: Sequence[Row]) -> list[str]:
     for row in rows:
         verdict = {"met": "met", "MISSED": "**MISSED**"}.get(row.verdict(), "")
         lines.append(
-            f"| {row.bench} | {row.case} | `{row.subject}` | {_fmt_us(row.subject_us)} "
-            f"| `{row.baseline}` | {_fmt_us(row.baseline_us)} | {row.value_text()} "
+            f"| {row.bench} | {row.case} | `{row.subject}` | {fmt_us(row.subject_us)} "
+            f"| `{row.baseline}` | {fmt_us(row.baseline_us)} | {row.value_text()} "
             f"| {_spread(row)} | {row.target_text()} | {verdict} |"
         )
+    return lines
+
+
+def _class_table(rows: Sequence[Row]) -> list[str]:
+    """One line per sample, one column per per-class target (rows with ``sample`` set)."""
+    metrics: list[str] = []
+    cells: dict[str, dict[str, str]] = {}
+    for row in rows:
+        if not row.sample or not row.metric:
+            continue
+        if row.metric not in metrics:
+            metrics.append(row.metric)
+        text = f"{row.value_text()} {row.verdict()}"
+        cells.setdefault(row.sample, {})[row.metric] = f"**{text}**" if row.met is False else text
+    if not cells:
+        return []
+    lines = [
+        "| sample | " + " | ".join(metrics) + " |",
+        "|---|" + "---:|" * len(metrics),
+    ]
+    for sample, by_metric in cells.items():
+        lines.append(f"| {sample} | " + " | ".join(by_metric.get(m, "-") for m in metrics) + " |")
     return lines
 
 
@@ -142,6 +158,16 @@ def render_markdown(
         "  *server CPU per request* column is the load-independent number there.)",
         "- `cost` ratios are time(subject) / time(baseline) (lower is better); `faster`",
         "  ratios are time(baseline) / time(subject) (higher is better).",
+        "- P1, P2 and P3 run on every **sample class** of `benchmarks/_samples.py`: ASCII,",
+        "  non-ASCII text in many scripts (emoji and CJK included, some as object keys),",
+        "  amounts (halves, 2-decimal floats), floats over 1e-12..1e25 with subnormal and",
+        "  extreme values, nesting 32-64 deep, and a mix; each small (a typical request) and",
+        "  ~100 KB. Every body is built from a fixed seed: each run measures the same bytes.",
+        "- Under every missed target the section notes say **where the time goes**: the time",
+        "  the target allows, the measured parts (both sides' payload building, the raw",
+        "  ECDSA operation), and a sampling profile of the subject (`benchmarks/_where.py`:",
+        "  CPU-time ticks; time inside a C function such as the `json` encoder or OpenSSL",
+        "  counts toward the Python function that called it, whose hottest line is quoted).",
         "- P1's official SDK runs in its own venv (it pins `cryptography<47`); a helper",
         "  process there runs its batches on request, interleaved round by round with ours,",
         "  while our process waits (no CPU contention).",
@@ -163,6 +189,16 @@ def render_markdown(
     out += [f"| {k} | {v} |" for k, v in machine.items()]
     out += ["", "## Results", ""]
     all_rows = [row for section in sections for row in section.rows]
+    by_class = _class_table(all_rows)
+    if by_class:
+        out += ["### Targets by sample class", ""]
+        out += [
+            "What each sample class holds: `benchmarks/_samples.py` and the inputs table under "
+            "P2. Every cell is a ratio measured side by side (all rows below).",
+            "",
+        ]
+        out += by_class
+        out += ["", "### All rows", ""]
     if all_rows:
         out += _rows_table(all_rows)
     missed = [row for row in all_rows if row.met is False]

@@ -1,19 +1,25 @@
-"""P3: ``verify_request`` with M = 1, 2, 3 signatures against quorums of K = 1, 5, 20, 100
-keys, vs M raw ``cryptography`` verifies, and vs the hand-written minimum for M=1, K=1.
+"""P3: ``verify_request`` on every sample class (1-of-1 vs the hand-written minimum, 1-of-100
+vs 1-of-1), and on the typical body with M = 1, 2, 3 signatures against quorums of
+K = 1, 5, 20, 100 keys vs M raw ``cryptography`` verifies (the plot).
 
 - The quorum has K keys and threshold M; the M signers are the **last** M keys of the
   quorum (the worst place for a scan in member order). The quorum object is built once
   and reused, as a server that keeps its quorums would (its key index is cached on it).
-- The request is a POST with a ~450 B JSON body as raw bytes (what a server receives),
-  ``privy-app-id``, ``privy-idempotency-key`` and ``privy-request-expiry`` headers; the
-  verifier checks the expiry against a fixed ``now_ms``.
+- The request is a POST whose body is a sample of ``_samples.py`` as raw UTF-8 JSON bytes
+  (what a server receives), with ``privy-app-id``, ``privy-idempotency-key`` and
+  ``privy-request-expiry`` headers; the verifier checks the expiry against a fixed
+  ``now_ms`` under the default :class:`~authsig.policy.Policy`. The signatures are made over
+  the payload built by the ``rfc8785`` package (an independent implementation).
 - *M raw verifies*: M calls of ``EllipticCurvePublicKey.verify`` on the precomputed
   payload bytes and DER signatures with loaded keys: the cryptographic floor.
 - *hand-written minimum* (M=1, K=1): ``json.loads`` of the body, ``json.dumps`` of the
   payload with sorted keys and compact separators, strict base64 decode, one ``verify``
-  with the loaded key (no expiry check, no explanations).
+  with the loaded key (no expiry check, no explanations). Where ``json.dumps`` is not
+  RFC 8785 (floats, some keys) it checks a signature made over its own bytes: the same work,
+  though not what a Privy client signs.
 
-Targets (issue 3): K=100 <= 3x K=1 (M=1); K=1 <= 1.15x the hand-written minimum.
+Targets (architecture issue), on every sample class: 1-of-1 <= 1.25x the hand-written
+minimum; 1-of-100 <= 3x 1-of-1.
 """
 
 from __future__ import annotations
@@ -26,12 +32,14 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from benchmarks._data import APP_ID, IDEMPOTENCY_KEY, RPC_URL, small_body
-from benchmarks._model import BenchConfig, Section, Unavailable, cost_row
-from benchmarks._timing import compare
+from benchmarks._data import APP_ID, IDEMPOTENCY_KEY, RPC_URL
+from benchmarks._model import BenchConfig, Section, Table, Unavailable, cost_row, fmt_delta, fmt_us
+from benchmarks._samples import Sample, sample, samples
+from benchmarks._timing import Timings, compare
+from benchmarks._where import miss_note, profile
 
 BENCH = "P3"
-TITLE = "verify_request against quorum size"
+TITLE = "verify_request per sample class, and against quorum size"
 
 KS = (1, 5, 20, 100)
 MS = (1, 2, 3)
@@ -51,80 +59,109 @@ def _raw_name(m: int) -> str:
 HAND = "hand-written M=1 K=1"
 PAYLOAD = "authsig signing_payload(raw body)"
 HAND_PAYLOAD = "json.loads + json.dumps payload"
+ONE, HUNDRED = _verify_name(1, 1), _verify_name(1, 100)
+HAND_TARGET, QUORUM_TARGET = 1.25, 3.0
+METRIC_HAND = f"P3 verify 1-of-1 / minimum (<= {HAND_TARGET:g}x)"
+METRIC_QUORUM = f"P3 verify 1-of-100 / 1-of-1 (<= {QUORUM_TARGET:g}x)"
+SIGNED_HEADERS = {
+    "privy-app-id": APP_ID,
+    "privy-idempotency-key": IDEMPOTENCY_KEY,
+    "privy-request-expiry": EXPIRY,
+}
+ECDSA = ec.ECDSA(hashes.SHA256())
 
 
-def run(config: BenchConfig) -> Section:
-    """Measure and return the P3 section."""
+def _api() -> dict[str, Any]:
+    """The public names P3 uses (``Unavailable`` when the verifier or rfc8785 is missing)."""
     try:
+        import rfc8785
+
         from authsig.keys import generate_private_key
-        from authsig.privy.payload import signing_payload
-        from authsig.privy.quorum import KeyQuorum
-        from authsig.privy.verifier import verify_request
+        from authsig.policy import Policy
+        from authsig.privy import KeyQuorum, signing_payload, verify_request
     except ImportError as exc:
-        raise Unavailable(f"the verifier is not importable yet: {exc}") from exc
-
-    private_keys = [generate_private_key() for _ in range(max(KS))]  # throwaway keys
-    public_keys = [k.public_key for k in private_keys]
-    body_value = small_body()
-    body = json.dumps(body_value, separators=(",", ":")).encode()
-    signed_headers = {
-        "privy-app-id": APP_ID,
-        "privy-idempotency-key": IDEMPOTENCY_KEY,
-        "privy-request-expiry": EXPIRY,
+        raise Unavailable(f"the verifier or rfc8785 is not importable: {exc}") from exc
+    return {
+        "rfc8785": rfc8785.dumps,
+        "generate_private_key": generate_private_key,
+        "Policy": Policy,
+        "KeyQuorum": KeyQuorum,
+        "signing_payload": signing_payload,
+        "verify_request": verify_request,
     }
-    payload_obj = {
-        "version": 1,
-        "method": "POST",
-        "url": RPC_URL,
-        "body": body_value,
-        "headers": signed_headers,
-    }
-    payload = json.dumps(
-        payload_obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode()
-    ecdsa = ec.ECDSA(hashes.SHA256())
 
-    cases: dict[str, Callable[[], object]] = {}
-    combos = [(m, k) for m in MS for k in KS if m <= k]
-    for m, k in combos:
-        signers = private_keys[k - m : k]
-        ders = [s.crypto.sign(payload, ecdsa) for s in signers]
-        headers = dict(signed_headers)
-        headers[SIG_HEADER] = ",".join(base64.b64encode(d).decode() for d in ders)
-        quorum = KeyQuorum(public_keys=tuple(public_keys[:k]), authorization_threshold=m)
 
-        def verify(h: dict[str, str] = headers, q: Any = quorum, need: int = m) -> object:
-            decision = verify_request(
-                method="POST", url=RPC_URL, body=body, headers=h, quorum=q, now_ms=NOW_MS
-            )
-            assert decision.approved, decision.message
-            return decision
+def _payload_object(body: Any) -> dict[str, Any]:
+    return {"version": 1, "method": "POST", "url": RPC_URL, "body": body, "headers": SIGNED_HEADERS}
 
-        first = verify()
-        if len(first.approved_members) != m:  # type: ignore[attr-defined]
-            raise AssertionError(f"P3: M={m} K={k}: expected {m} approvals")
-        cases[_verify_name(m, k)] = verify
 
-    for m in MS:
-        pairs = [
-            (private_keys[i].public_key.crypto, private_keys[i].crypto.sign(payload, ecdsa))
-            for i in range(m)
-        ]
+def _hand_bytes(raw: bytes) -> bytes:
+    """The hand-written payload: parse, then ``json.dumps`` (not RFC 8785 for every body)."""
+    obj = {"version": 1, "method": "POST", "url": RPC_URL, "body": json.loads(raw)}
+    obj["headers"] = SIGNED_HEADERS
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
-        def raw(p: list[tuple[ec.EllipticCurvePublicKey, bytes]] = pairs) -> object:
-            for key, der in p:
-                key.verify(der, payload, ecdsa)
-            return True
 
-        cases[_raw_name(m)] = raw
+def _signed(signers: list[Any], payload: bytes) -> dict[str, str]:
+    headers = dict(SIGNED_HEADERS)
+    ders = [s.crypto.sign(payload, ECDSA) for s in signers]
+    headers[SIG_HEADER] = ",".join(base64.b64encode(d).decode() for d in ders)
+    return headers
 
-    one_key = public_keys[0].crypto
-    hand_headers = dict(signed_headers)
-    hand_signature = private_keys[0].crypto.sign(payload, ecdsa)
-    hand_headers[SIG_HEADER] = base64.b64encode(hand_signature).decode()
+
+def _verifier(
+    api: dict[str, Any], keys: list[Any], raw: bytes, exact: bytes, m: int, k: int
+) -> Callable[[], object]:
+    """verify_request of ``raw`` signed by the last ``m`` of ``k`` keys; checked approved."""
+    headers = _signed(keys[k - m : k], exact)
+    quorum = api["KeyQuorum"](
+        public_keys=tuple(key.public_key for key in keys[:k]), authorization_threshold=m
+    )
+    policy, verify_request = api["Policy"](), api["verify_request"]
+
+    def verify() -> object:
+        decision = verify_request(
+            method="POST",
+            url=RPC_URL,
+            body=raw,
+            headers=headers,
+            quorum=quorum,
+            policy=policy,
+            now_ms=NOW_MS,
+        )
+        assert decision.approved, decision.message
+        return decision
+
+    if len(verify().approved_members) != m:  # type: ignore[attr-defined]
+        raise AssertionError(f"P3: M={m} K={k}: expected {m} approvals")
+    return verify
+
+
+def _raw_verifier(keys: list[Any], exact: bytes, m: int) -> Callable[[], object]:
+    pairs = [(keys[i].public_key.crypto, keys[i].crypto.sign(exact, ECDSA)) for i in range(m)]
+
+    def raw() -> object:
+        for key, der in pairs:
+            key.verify(der, exact, ECDSA)
+        return True
+
+    return raw
+
+
+def _class_cases(
+    api: dict[str, Any], keys: list[Any], smp: Sample
+) -> dict[str, Callable[[], object]]:
+    """1-of-1, 1-of-100, the hand-written minimum and the parts, on one sample."""
+    raw = json.dumps(smp.body, separators=(",", ":"), ensure_ascii=False).encode()
+    exact = api["rfc8785"](_payload_object(smp.body))
+    signing_payload = api["signing_payload"]
+    if signing_payload(method="POST", url=RPC_URL, body=raw, headers=SIGNED_HEADERS) != exact:
+        raise AssertionError(f"P3 {smp.label}: signing_payload differs from rfc8785")
+    one_key = keys[0].public_key.crypto
+    hand_headers = _signed(keys[:1], _hand_bytes(raw))
 
     def hand() -> object:
-        value = json.loads(body)
+        value = json.loads(raw)
         participating = {
             name: hand_headers[name]
             for name in ("privy-app-id", "privy-idempotency-key", "privy-request-expiry")
@@ -132,39 +169,81 @@ def run(config: BenchConfig) -> Section:
         }
         obj = {"version": 1, "method": "POST", "url": RPC_URL, "body": value}
         obj["headers"] = participating
-        data = json.dumps(
-            obj,
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-        ).encode()
-        one_key.verify(base64.b64decode(hand_headers[SIG_HEADER], validate=True), data, ecdsa)
+        data = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        one_key.verify(base64.b64decode(hand_headers[SIG_HEADER], validate=True), data, ECDSA)
         return True
 
-    cases[HAND] = hand
+    hand()  # raises InvalidSignature if the minimum does not check what it signed
+    return {
+        ONE: _verifier(api, keys, raw, exact, 1, 1),
+        HUNDRED: _verifier(api, keys, raw, exact, 1, 100),
+        HAND: hand,
+        PAYLOAD: lambda: signing_payload(
+            method="POST", url=RPC_URL, body=raw, headers=hand_headers
+        ),
+        HAND_PAYLOAD: lambda: _hand_bytes(raw),
+        _raw_name(1): _raw_verifier(keys, exact, 1),
+    }
 
-    def payload_only() -> object:
-        return signing_payload(method="POST", url=RPC_URL, body=body, headers=hand_headers)
 
-    def hand_payload() -> object:
-        obj = {"version": 1, "method": "POST", "url": RPC_URL, "body": json.loads(body)}
-        obj["headers"] = signed_headers
-        return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+def _class_rows(
+    section: Section,
+    smp: Sample,
+    t: Timings,
+    cases: dict[str, Callable[[], object]],
+    config: BenchConfig,
+) -> list[str]:
+    """The two target rows of one sample (and a note per miss); returns its breakdown line."""
+    hand_row = cost_row(
+        BENCH, smp.label, t, ONE, HAND, target=HAND_TARGET, sample=smp.label, metric=METRIC_HAND
+    )
+    quorum_row = cost_row(
+        BENCH,
+        smp.label,
+        t,
+        HUNDRED,
+        ONE,
+        target=QUORUM_TARGET,
+        sample=smp.label,
+        metric=METRIC_QUORUM,
+    )
+    section.rows += [hand_row, quorum_row]
+    raw_us = t.us(_raw_name(1))
+    parts = (
+        f"Payload from the raw body: `signing_payload` {fmt_us(t.us(PAYLOAD))} against "
+        f"{fmt_us(t.us(HAND_PAYLOAD))} for `json.loads`+`json.dumps` "
+        f"({fmt_delta(t.us(PAYLOAD) - t.us(HAND_PAYLOAD))}); one raw verify {fmt_us(raw_us)}."
+    )
+    for row, case in ((hand_row, ONE), (quorum_row, HUNDRED)):
+        if row.met is False:
+            prof = profile(cases[case], config.profile_seconds)
+            section.notes.append(miss_note([row], prof, parts))
+    rest = t.us(ONE) - t.us(PAYLOAD) - raw_us
+    return [
+        smp.label,
+        fmt_us(t.us(ONE)),
+        fmt_us(t.us(HAND)),
+        f"{t.ratio(ONE, HAND):.2f}x",
+        fmt_us(t.us(HUNDRED)),
+        f"{t.ratio(HUNDRED, ONE):.2f}x",
+        fmt_us(raw_us),
+        fmt_us(t.us(PAYLOAD)),
+        fmt_us(t.us(HAND_PAYLOAD)),
+        fmt_us(rest),
+    ]
 
-    if payload_only() != payload or hand_payload() != payload:
-        raise AssertionError("P3: the payloads differ")
-    cases[PAYLOAD] = payload_only
-    cases[HAND_PAYLOAD] = hand_payload
+
+def _grid(section: Section, api: dict[str, Any], keys: list[Any], config: BenchConfig) -> None:
+    """M signatures against K keys on the typical body, vs M raw verifies (and the plot)."""
+    body = sample("ascii", "small").body
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    exact = api["rfc8785"](_payload_object(body))
+    combos = [(m, k) for m in MS for k in KS if m <= k]
+    cases = {_verify_name(m, k): _verifier(api, keys, raw, exact, m, k) for m, k in combos}
+    cases.update({_raw_name(m): _raw_verifier(keys, exact, m) for m in MS})
     t = compare(cases, config.timing)
-
-    section = Section(BENCH, TITLE)
-    section.rows.append(cost_row(BENCH, "M=1, K=1", t, _verify_name(1, 1), HAND, target=1.15))
-    k1, k100 = _verify_name(1, 1), _verify_name(1, 100)
-    section.rows.append(cost_row(BENCH, "M=1, K=100 vs K=1", t, k100, k1, target=3.0))
-    section.rows.append(cost_row(BENCH, "payload from raw body", t, PAYLOAD, HAND_PAYLOAD))
     for m, k in combos:
         section.rows.append(cost_row(BENCH, f"M={m}, K={k}", t, _verify_name(m, k), _raw_name(m)))
-
     section.data["series"] = {
         str(m): {
             "ks": [k for k in KS if m <= k],
@@ -173,42 +252,50 @@ def run(config: BenchConfig) -> Section:
         }
         for m in MS
     }
-    section.data["hand_us"] = t.us(HAND)
-    section.notes.append(
-        f"Signers are the last M keys of the quorum; threshold = M; every decision was "
-        f"checked approved with M approving members before timing. One raw P-256 verify "
-        f"here: {t.us(_raw_name(1)):.1f} µs."
-    )
-    overhead = t.us(_verify_name(1, 1)) - t.us(HAND)
-    payload_extra = t.us(PAYLOAD) - t.us(HAND_PAYLOAD)
-    section.notes.append(
-        f"Where the time goes (M=1, K=1): the hand-written minimum is {t.us(HAND):.1f} µs "
-        f"(one raw verify {t.us(_raw_name(1)):.1f} µs, `json.loads`+`json.dumps` "
-        f"{t.us(HAND_PAYLOAD):.1f} µs). `verify_request` is {t.us(_verify_name(1, 1)):.1f} µs "
-        f"({overhead:+.1f} µs): building the payload from the raw body accounts for "
-        f"{payload_extra:+.1f} µs (strict body parsing, exact RFC 8785), the remaining "
-        f"{overhead - payload_extra:+.1f} µs is header parsing with limits, the expiry check, "
-        "selecting the key, and the Decision with its explanation."
-    )
-    if section.rows[0].met is False:
-        budget = 0.15 * t.us(HAND)
-        section.notes.append(
-            f"To close the K=1 miss: the 1.15x target leaves {budget:.1f} µs per request for "
-            f"everything verify_request adds to the minimum; it spends {overhead:.1f} µs "
-            f"(payload {payload_extra:+.1f} µs, the rest {overhead - payload_extra:+.1f} µs)."
-        )
-    if section.rows[1].met is False:
-        section.notes.append(
-            "To close the K=100 miss: selecting the key among many (public-key recovery: "
-            "two candidate points, a lookup, then one real verify) must cost less than two "
-            "K=1 verifications in all; the time above the raw verify is the recovery "
-            "arithmetic in Python."
-        )
     recovery = t.us(_verify_name(1, 5)) - t.us(_verify_name(1, 1))
     section.notes.append(
-        f"Going from K=1 to K=5 adds {recovery:.1f} µs "
-        f"({recovery / t.us(_raw_name(1)):.1f} raw verifies): the cost of selecting the "
-        "signer's key among several keys, paid per signature; from K=5 to K=100 the time "
-        f"changes by {t.ratio(_verify_name(1, 100), _verify_name(1, 5)):.2f}x."
+        f"Quorum sizes (typical body): signers are the last M keys of the quorum; threshold = "
+        f"M. One raw P-256 verify here: {fmt_us(t.us(_raw_name(1)))}. Going from K=1 to K=5 "
+        f"adds {fmt_us(recovery)} ({recovery / t.us(_raw_name(1)):.1f} raw verifies): the cost "
+        "of selecting the signer's key among several keys, paid per signature; from K=5 to "
+        f"K=100 the time changes by {t.ratio(_verify_name(1, 100), _verify_name(1, 5)):.2f}x."
     )
+
+
+def run(config: BenchConfig) -> Section:
+    """Measure and return the P3 section."""
+    api = _api()
+    keys = [api["generate_private_key"]() for _ in range(max(KS))]  # throwaway keys
+    section = Section(BENCH, TITLE)
+    breakdown = []
+    for smp in samples():
+        cases = _class_cases(api, keys, smp)
+        t = compare(cases, config.timing)
+        breakdown.append(_class_rows(section, smp, t, cases, config))
+        if (smp.cls, smp.size) == ("ascii", "small"):
+            section.data["hand_us"] = t.us(HAND)
+    section.tables.append(
+        Table(
+            "Per sample class: where the time of each side goes (medians)",
+            [
+                "sample",
+                "1-of-1",
+                "minimum",
+                "ratio",
+                "1-of-100",
+                "100 / 1",
+                "raw verify",
+                "signing_payload(raw body)",
+                "json.loads+dumps",
+                "rest of 1-of-1",
+            ],
+            breakdown,
+        )
+    )
+    section.notes.insert(
+        0,
+        "Before timing, every decision was checked approved with the expected number of "
+        "approving members, over signatures made on the payload the `rfc8785` package builds.",
+    )
+    _grid(section, api, keys, config)
     return section

@@ -247,7 +247,7 @@ async def _asgi_batch(app: Any, scopes: Sequence[dict[str, Any]], body: bytes) -
 
 
 def _sign_many(key: Any, url: str, body: bytes, prefix: str, count: int) -> list[dict[str, str]]:
-    from authsig.privy.signing import sign_request
+    from authsig.privy import sign_request
 
     return [
         sign_request(
@@ -320,7 +320,7 @@ def run(config: BenchConfig) -> Section:
 
         from authsig.asgi import AuthSigMiddleware  # noqa: F401
         from authsig.keys import generate_private_key
-        from authsig.privy.verifier import verify_request  # noqa: F401
+        from authsig.privy import verify_request  # noqa: F401
     except ImportError as exc:
         raise Unavailable(f"middleware or uvicorn not importable: {exc}") from exc
 

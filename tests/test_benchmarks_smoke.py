@@ -1,8 +1,10 @@
 """Smoke tests of the benchmark code (issue 8): every benchmark runs with tiny iteration
-counts and yields well-formed rows. No assertion here is about speed."""
+counts and yields well-formed rows, for every sample class where it has per-class targets.
+No assertion here is about speed."""
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from pathlib import Path
@@ -16,12 +18,16 @@ if str(ROOT) not in sys.path:  # `pytest` run from elsewhere than the repository
 from benchmarks import BENCHMARKS, BenchConfig, Section, load, run_one, write_outputs  # noqa: E402
 from benchmarks._model import Row  # noqa: E402
 from benchmarks._report import render_text  # noqa: E402
+from benchmarks._samples import CLASSES, LARGE_BYTES, compact_size, sample, samples  # noqa: E402
 from benchmarks._timing import TimingConfig, Timings, compare  # noqa: E402
+from benchmarks._where import facts, profile  # noqa: E402
 
 TINY = BenchConfig.tiny()
 
 
+@functools.cache
 def _run(bench: str) -> Section:
+    """Each benchmark runs once per test session; the tests read its section."""
     section = run_one(bench, TINY)
     if section.unavailable is not None:
         pytest.skip(f"{bench} unavailable: {section.unavailable}")
@@ -85,6 +91,68 @@ def test_benchmark_runs_and_yields_rows(bench: str) -> None:
     assert bench in render_text([section])
 
 
+# The per-class targets of each benchmark: the module constants naming their metrics.
+PER_CLASS = {
+    "P1": ["METRIC"],
+    "P2": ["METRIC_DUMPS", "METRIC_RFC"],
+    "P3": ["METRIC_HAND", "METRIC_QUORUM"],
+}
+
+
+@pytest.mark.parametrize("bench", sorted(PER_CLASS))
+def test_every_sample_class_gets_its_target_rows(bench: str) -> None:
+    section = _run(bench)
+    labels = [s.label for s in samples()]
+    for constant in PER_CLASS[bench]:
+        metric = getattr(load(bench), constant)
+        rows = [row for row in section.rows if row.metric == metric]
+        # every class in both sizes, in order (P2 adds its flat float arrays after them)
+        assert [row.sample for row in rows][: len(labels)] == labels, metric
+        assert all(row.met is not None for row in rows), metric
+    breakdown = section.tables[0]
+    assert [cells[0] for cells in breakdown.rows][: len(labels)] == labels
+
+
+def test_samples_are_deterministic_and_sized() -> None:
+    for cls in CLASSES:
+        small, large = sample(cls, "small"), sample(cls, "large")
+        assert small.body == sample(cls, "small").body  # same seed, same bytes
+        assert 200 <= compact_size(small.body) <= 2048, small.label
+        assert LARGE_BYTES <= compact_size(large.body) <= LARGE_BYTES * 1.1, large.label
+
+
+def test_samples_hold_what_their_class_promises() -> None:
+    from authsig.jcs import format_number
+
+    found = {s.label: (s.cls, facts(s.body, format_number)) for s in samples()}
+    for label, (cls, f) in found.items():
+        if cls == "ascii":
+            assert f.floats == f.non_ascii_strings == 0, label
+        if cls in ("non-ascii", "mix"):
+            assert f.non_ascii_strings > 0, label
+            assert f.astral_keys > 0, label
+        if cls in ("amounts", "wide-floats", "mix"):
+            assert f.floats_relaid > 0, label  # some floats json.dumps lays out otherwise
+        if cls in ("deep", "mix"):
+            assert f.depth >= 32, label
+    wide = sample("wide-floats", "large").body
+    floats = [x for rec in wide["data"] for x in rec["samples"]]
+    assert min(abs(x) for x in floats if x) < 1e-300  # subnormal and extreme doubles too
+    assert max(abs(x) for x in floats) > 1e25
+
+
+def _burn() -> int:
+    return sum(i * i for i in range(20_000))
+
+
+def test_profile_charges_time_to_the_function_that_spent_it() -> None:
+    prof = profile(_burn, 0.2)
+    assert prof.samples > 0
+    assert sum(share for _, share, _ in prof.shares) == pytest.approx(1.0)
+    top = {name for name, share, _ in prof.shares if share > 0.3}
+    assert any(name.endswith(("_burn", "<genexpr>")) for name in top), prof.shares
+
+
 def test_p4_signed_requests_are_accepted_by_every_server() -> None:
     section = _run("P4")
     (table,) = section.tables
@@ -108,6 +176,9 @@ def test_p3_plot_and_readme_are_written(tmp_path: Path) -> None:
     assert tmp_path / "README.md" in written
     for row in p2.rows + p3.rows:
         assert row.value_text() in readme
+    assert "### Targets by sample class" in readme
+    for s in samples():
+        assert f"| {s.label} |" in readme
     assert "## Machine and versions" in readme
     assert "cryptography" in readme
     png = tmp_path / "verify_vs_quorum.png"
