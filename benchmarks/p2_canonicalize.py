@@ -167,7 +167,7 @@ def run(config: BenchConfig) -> Section:
         inputs_rows.append(_inputs_row(label, found, t, _dumps(value) == ours))
     section.tables.append(
         Table(
-            "The inputs: what each holds, and the Python floors (medians)",
+            "The inputs: what each holds, and two per-value Python costs (medians)",
             INPUTS_HEADERS,
             inputs_rows,
         )
