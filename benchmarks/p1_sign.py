@@ -3,9 +3,11 @@ body vs the official Python SDK's ``prepare_request``.
 
 - *hand-written minimum*: ``json.dumps`` (sorted keys, compact separators,
   ``ensure_ascii=False``) of the payload object, one ``cryptography`` ECDSA P-256 sign with
-  an already loaded key, base64; it also computes the expiry and returns the header dict,
-  as ``sign_request`` does. ``json.dumps`` is not RFC 8785 on some classes (floats, some
-  keys): there the minimum signs other bytes than a Privy server checks; it stays the floor.
+  an already loaded key and an ``ECDSA(SHA256())`` object built once (as ``sign_request``
+  does; building it per call costs a few µs), base64; it also computes the expiry and
+  returns the header dict, as ``sign_request`` does. ``json.dumps`` is not RFC 8785 on some
+  classes (floats, some keys): there the minimum signs other bytes than a Privy server
+  checks; it stays the floor.
   Target (architecture issue): ``sign_request`` <= 1.25x its time on every sample class.
 - *official SDK*: ``privy.lib.authorization.prepare_request`` from ``privy-client`` (the
   same pin as the interop tests), in its own venv (the SDK pins ``cryptography<47``). A
