@@ -8,9 +8,10 @@ than ``json.dumps``:
 - ``ascii``: ASCII strings and integers only (the wallet RPC body of the original benchmark);
 - ``non-ascii``: memos, labels and names in many scripts (Latin, Greek, Cyrillic, Arabic,
   Hebrew, Devanagari, Thai, CJK, Hangul, emoji incl. ZWJ sequences and flags), some of them
-  as object keys (keys beyond U+FFFF sort differently by UTF-16 code units than by code point);
+  as object keys (an emoji key and a fullwidth one sort one way by code point, the other way
+  by UTF-16 code units, which RFC 8785 uses);
 - ``amounts``: money as floats, halves and 2-decimal values, plus the products and sums
-  Python code computes from them (``19.99 * 3 == 59.97000000000001``, ``2.5 * 2 == 5.0``);
+  Python code computes from them (``4.35 * 3 == 13.049999999999999``, ``2.5 * 2 == 5.0``);
 - ``wide-floats``: measurements over 1e-12 .. 1e25, both signs, plus subnormal and extreme
   doubles (``5e-324``, ``1e-310``, ``1.7976931348623157e308``) and ``-0.0``;
 - ``deep``: a policy condition tree 32-64 containers deep (ASCII, integers);
@@ -125,7 +126,7 @@ def _amounts_record(rng: random.Random, index: int) -> dict[str, Any]:
         "sku": f"SKU-{rng.randrange(10**6):06d}",
         "unit_price": price,
         "quantity": quantity,
-        "subtotal": price * quantity,  # as Python computes it: 59.97000000000001, 5.0
+        "subtotal": price * quantity,  # as Python computes it: 13.049999999999999, 5.0
         "fee": fee,
         "discount": rng.choice([0.0, 0.5, 1.0, 2.5, 10.0]),
         "total": price * quantity + fee,
