@@ -134,7 +134,7 @@ def _header(config: BenchConfig) -> list[str]:
         "     change benchmarks/_report.py or the benchmark modules and re-run. -->",
         "",
         "Run: `make bench` or `.venv/bin/python -m benchmarks [--quick] [--only P1,P3]`.",
-        "A full run takes a few minutes and rewrites this file and `verify_vs_quorum.png`.",
+        "A full run takes about 6 minutes and rewrites this file and `verify_vs_quorum.png`.",
         "",
         "## How the numbers are taken",
         "",
