@@ -29,9 +29,15 @@ from authsig.cobo import (
 from authsig.replay import MemoryReplayStore, RedisReplayStore, SQLiteReplayStore
 
 SECRET = "4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d"
-# Real time: a real Redis expires keys on its own clock.
-NOW = time.time_ns() // 1_000_000
-_stamp = itertools.count(NOW - 5000)
+# Real time throughout: a real Redis expires keys on its own clock, and this module may run
+# minutes after it was imported (a fixed "now" read at import time would then lie in the past
+# by more than the signature window, and Redis would drop each key at once).
+_serial = itertools.count()
+
+
+def _stamp() -> int:
+    """A fresh timestamp, unique within the run (so each signature is a new request)."""
+    return time.time_ns() // 1_000_000 - 1000 + next(_serial) % 1000
 
 
 async def asgi_ok(scope: Any, receive: Any, send: Any) -> None:
@@ -49,23 +55,21 @@ def wsgi_ok(environ: dict[str, Any], start_response: Any) -> list[bytes]:
 
 def _store(kind: str, redis_url: str | None) -> Any:
     if kind == "memory":
-        return MemoryReplayStore(clock=lambda: NOW)
+        return MemoryReplayStore()
     import redis
     import redis.asyncio
 
     assert redis_url is not None
-    prefix = f"test-cobo-{kind}-{next(_stamp)}:"
+    prefix = f"test-cobo-{kind}-{time.time_ns()}:"
     if kind == "redis-url":
-        return RedisReplayStore(redis_url, prefix=prefix, clock=lambda: NOW)
+        return RedisReplayStore(redis_url, prefix=prefix)
     if kind == "redis-sync-client":
-        return RedisReplayStore(redis.Redis.from_url(redis_url), prefix=prefix, clock=lambda: NOW)
-    return RedisReplayStore(
-        redis.asyncio.Redis.from_url(redis_url), prefix=prefix, clock=lambda: NOW
-    )
+        return RedisReplayStore(redis.Redis.from_url(redis_url), prefix=prefix)
+    return RedisReplayStore(redis.asyncio.Redis.from_url(redis_url), prefix=prefix)
 
 
 def _middleware(scheme: str, interface: str, store: Any) -> Any:
-    options: dict[str, Any] = {"replay_store": store, "clock": lambda: NOW}
+    options: dict[str, Any] = {"replay_store": store}
     secret = load_api_secret(SECRET)
     if scheme == "event":
         options["public_key"] = secret.api_key
@@ -78,9 +82,9 @@ def _middleware(scheme: str, interface: str, store: Any) -> Any:
 
 def _signed(scheme: str, body: bytes) -> dict[str, str]:
     if scheme == "event":
-        return sign_event(body, SECRET, timestamp_ms=next(_stamp))
+        return sign_event(body, SECRET, timestamp_ms=_stamp())
     return sign_request(
-        SECRET, method="POST", path="/hook", query="a=1", body=body, nonce_ms=next(_stamp)
+        SECRET, method="POST", path="/hook", query="a=1", body=body, nonce_ms=_stamp()
     )
 
 
