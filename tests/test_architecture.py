@@ -21,9 +21,11 @@ CORE = ["errors", "keys", "jcs", "signatures", "_recover", "policy", "_clock", "
 SCHEMES = sorted(
     p.name
     for p in PKG.iterdir()
-    if p.is_dir() and (p / "__init__.py").exists() and p.name not in {"http", "cli", *CORE}
+    if p.is_dir()
+    and (p / "__init__.py").exists()
+    and p.name not in {"http", "cli", "integrations", *CORE}
 )
-ADAPTERS = {"asgi", "wsgi", "cli", "demo", "testvectors", "conformance"}
+ADAPTERS = {"asgi", "wsgi", "cli", "demo", "testvectors", "conformance", "integrations"}
 FRAMEWORKS = {"starlette", "fastapi", "flask", "django", "uvicorn", "waitress", "gunicorn"}
 # (asyncio is allowed: the async twins of sign_request/verify_request await user callables.)
 FORBIDDEN = FRAMEWORKS | {"httpx", "requests", "redis", "socket", "urllib", "http", "subprocess"}
@@ -98,10 +100,25 @@ def test_the_http_layer_imports_no_scheme_and_no_framework() -> None:
             assert parts[0] not in FRAMEWORKS, f"http/{path.name} imports {name}"
 
 
+# Each framework integration imports its own framework and no other.
+INTEGRATIONS = {"fastapi": {"fastapi", "starlette"}, "django": {"django"}, "flask": {"flask"}}
+
+
+@pytest.mark.parametrize("module", sorted(INTEGRATIONS))
+def test_an_integration_imports_only_its_own_framework(module: str) -> None:
+    path = PKG / "integrations" / f"{module}.py"
+    for name in _imports_of(path):
+        top = name.split(".")[0]
+        if top in FRAMEWORKS:
+            assert top in INTEGRATIONS[module], f"integrations/{module}.py imports {name}"
+    for path in (PKG / "integrations" / "__init__.py", PKG / "integrations" / "_common.py"):
+        assert not {n.split(".")[0] for n in _imports_of(path)} & FRAMEWORKS, path.name
+
+
 def test_importing_authsig_loads_no_framework() -> None:
     frameworks = sorted(FORBIDDEN - {"socket", "http", "urllib", "subprocess"})
     code = (
-        "import sys, authsig\n"
+        "import sys, authsig, authsig.integrations\n"
         f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {frameworks!r})\n"
         "print(','.join(bad))\n"
     )
