@@ -22,7 +22,7 @@ def _runnable(block: str) -> bool:
     "block", [b for b in BLOCKS if _runnable(b)], ids=lambda b: b.split("\n")[0][:40]
 )
 def test_readme_example_runs(block: str) -> None:
-    namespace: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__name__": "readme_example"}  # as a module of the reader's
     exec(compile(block, str(README), "exec"), namespace)  # our own README
 
 
