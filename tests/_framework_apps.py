@@ -88,7 +88,7 @@ def resolvers(quorum: KeyQuorum) -> dict[str, Callable[[Any], Any]]:
 def fastapi_app(quorum: KeyQuorum, **settings: Any) -> Any:
     """The FastAPI app with ``AuthSig(app, **settings)``; also ``/v1/model`` (a pydantic body
     parameter, which FastAPI reads before any dependency), ``/v1/route-level`` (the dependency
-    in ``dependencies=``) and ``/v2/...`` (on a router)."""
+    in ``dependencies=``) and ``/v2/echo`` (the quorum on the router and the route)."""
     from authsig.integrations.fastapi import AuthSig, require_quorum
 
     app = FastAPI()
@@ -132,7 +132,8 @@ def fastapi_app(quorum: KeyQuorum, **settings: Any) -> Any:
     async def route_level(request: Request) -> Any:
         return await echo(request, request.state.authsig)
 
-    router = APIRouter(prefix="/v2", dependencies=[Depends(checked)])
+    # Another dependency object for the same quorum as the parameter's below.
+    router = APIRouter(prefix="/v2", dependencies=[Depends(require_quorum(quorum))])
 
     @router.post("/echo")
     async def on_router(request: Request, decision: Decision = Depends(checked)) -> Any:
@@ -203,19 +204,12 @@ class _LateWSGI:
 
 
 @contextlib.contextmanager
-def serve_asgi(build: Callable[[str], Any]) -> Iterator[str]:
-    """Serve ``build(base_url)`` with uvicorn on 127.0.0.1; yields the base URL."""
-    late = _LateASGI()
-    with uvicorn_thread(late) as url:
-        late.app = build(url)
-        yield url
-
-
-@contextlib.contextmanager
-def serve_wsgi(build: Callable[[str], Any]) -> Iterator[str]:
-    """Serve ``build(base_url)`` with waitress on 127.0.0.1; yields the base URL."""
-    late = _LateWSGI()
-    with waitress_thread(late) as url:
+def serve(interface: str, build: Callable[[str], Any]) -> Iterator[str]:
+    """Serve ``build(base_url)`` on 127.0.0.1: an ASGI app with uvicorn (``interface``
+    ``"asgi"``), a WSGI app with waitress (``"wsgi"``); yields the base URL."""
+    late: _LateASGI | _LateWSGI = _LateASGI() if interface == "asgi" else _LateWSGI()
+    server = uvicorn_thread if interface == "asgi" else waitress_thread
+    with server(late) as url:
         late.app = build(url)
         yield url
 

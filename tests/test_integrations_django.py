@@ -33,9 +33,7 @@ def site(keys: Keys) -> Any:
 
 
 @pytest.fixture
-def authsig(
-    site: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[dict[str, Any]]:
+def authsig(site: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """``settings.AUTHSIG`` for one test (tests may change it before the first request); the
     default replay store in a file of the test's own."""
     from django.test import override_settings

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from _framework_apps import ECHO, fastapi_app, serve_asgi
+from _framework_apps import ECHO, fastapi_app, serve
 from conftest import APP_ID, Keys, Sign, problem_of
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
@@ -33,9 +33,7 @@ LIMIT = 4096
 def client(keys: Keys, tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AUTHSIG_REPLAY_DB", str(tmp_path_factory.mktemp("replay") / "db"))
-        app = fastapi_app(
-            keys.quorum, public_base_url=BASE, app_ids=[APP_ID], max_body_bytes=LIMIT
-        )
+        app = fastapi_app(keys.quorum, public_base_url=BASE, app_ids=[APP_ID], max_body_bytes=LIMIT)
     return TestClient(app)
 
 
@@ -113,7 +111,7 @@ def test_the_route_and_router_forms(client: TestClient, auth: PrivyAuth) -> None
     response = client.post("/v1/route-level", json={"c": 3}, auth=auth)
     assert response.json()["approved"] is True  # from request.state.authsig
     assert problem_of(client.post("/v1/route-level", json={}))["reason"] == "missing_signature"
-    # On the router and as a parameter: the same dependency, so FastAPI runs it once (no 409).
+    # The same quorum on the router and as a parameter: checked once, no 409.
     response = client.post("/v2/echo", json={"d": 4}, auth=auth)
     assert response.status_code == 200
     assert response.json()["approved"] is True
@@ -221,7 +219,7 @@ def test_a_chunked_body_over_a_real_socket(keys: Keys, replay_db_env: Path) -> N
     # uvicorn hands the body over in pieces; the dependency reads them within the limit and the
     # endpoint reads the same bytes afterwards.
     body = json.dumps({"pad": "y" * 3000}).encode()
-    with serve_asgi(lambda url: fastapi_app(keys.quorum, public_base_url=url)) as url:
+    with serve("asgi", lambda url: fastapi_app(keys.quorum, public_base_url=url)) as url:
         auth = PrivyAuth(APP_ID, [keys.alice, keys.carol])
 
         def pieces() -> Iterator[bytes]:

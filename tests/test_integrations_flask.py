@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from _framework_apps import ECHO, as_httpx, flask_app, serve_wsgi
+from _framework_apps import ECHO, as_httpx, flask_app, serve
 from conftest import APP_ID, Keys, Sign, problem_of
 from flask import Flask, g, request
 
@@ -138,6 +138,28 @@ def test_behind_the_wsgi_middleware_the_decorator_does_not_check_again(
         post(app, "/pay", b"{}", sign(BASE + "/pay", b"{}"))
 
 
+def test_the_decorator_above_the_route_is_refused(keys: Keys, sign: Sign) -> None:
+    app = Flask("order")
+    app.testing = True
+    AuthSig(app, public_base_url=BASE)
+
+    @require_quorum(keys.quorum)  # wraps what @app.post already registered: unprotected
+    @app.post("/pay")
+    def pay() -> Any:
+        return {"paid": True}
+
+    @app.get("/health")
+    def health() -> Any:
+        return {"ok": True}
+
+    # The app refuses to serve anything, rather than serve /pay unsigned.
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match=r"above the route decorator of \['pay'\]"):
+            post(app, "/pay", b"{}")
+        with pytest.raises(RuntimeError, match="above the route decorator"):
+            app.test_client().get("/health")
+
+
 def test_a_body_over_the_limit(app: Any, sign: Sign) -> None:
     big = json.dumps({"pad": "x" * LIMIT}).encode()
     assert problem_of(post(app, ECHO, big, sign(BASE + ECHO, big)))["reason"] == "body_too_large"
@@ -187,7 +209,7 @@ def test_a_chunked_body_over_a_real_socket(keys: Keys) -> None:
     body = json.dumps({"pad": "z" * 3000}).encode()
     big = json.dumps({"pad": "z" * 5000}).encode()
     build = lambda url: flask_app(keys.quorum, public_base_url=url, max_body_bytes=LIMIT)  # noqa: E731
-    with serve_wsgi(build) as url:
+    with serve("wsgi", build) as url:
         auth = PrivyAuth(APP_ID, [keys.alice, keys.carol])
 
         def send(raw: bytes) -> httpx.Response:

@@ -18,8 +18,7 @@ from _framework_apps import (
     fastapi_app,
     flask_app,
     gunicorn_process,
-    serve_asgi,
-    serve_wsgi,
+    serve,
 )
 from _ten_cases import CASES, Signers, run_ten_cases
 from conftest import APP_ID, Keys
@@ -47,14 +46,14 @@ def _settings(url: str) -> dict[str, Any]:
 
 
 def test_fastapi_under_uvicorn(keys: Keys, signers: Signers, replay_db: Path) -> None:
-    with serve_asgi(lambda url: fastapi_app(keys.quorum, **_settings(url))) as url:
+    with serve("asgi", lambda url: fastapi_app(keys.quorum, **_settings(url))) as url:
         assert run_ten_cases(url + ECHO, signers) == CASES
         assert run_ten_cases(url + "/v1/async-resolver", signers) == CASES
     assert replay_db.is_file()
 
 
 def test_flask_under_waitress(keys: Keys, signers: Signers, replay_db: Path) -> None:
-    with serve_wsgi(lambda url: flask_app(keys.quorum, **_settings(url))) as url:
+    with serve("wsgi", lambda url: flask_app(keys.quorum, **_settings(url))) as url:
         assert run_ten_cases(url + ECHO, signers) == CASES
         assert run_ten_cases(url + "/v1/async-resolver", signers) == CASES  # an async view
     assert replay_db.is_file()
@@ -98,7 +97,7 @@ def test_django_asgi_under_uvicorn(
 
     overrides: list[Any] = []
     try:
-        with serve_asgi(build) as url:
+        with serve("asgi", build) as url:
             assert run_ten_cases(url + path, signers) == CASES
     finally:
         for override in overrides:
@@ -114,7 +113,6 @@ def test_the_generic_middleware(
         options = {**_settings(url), "quorum": keys.quorum}
         return starlette_app(**options) if interface == "asgi" else flask_middleware_app(**options)
 
-    serve = serve_asgi if interface == "asgi" else serve_wsgi
-    with serve(build) as url:
+    with serve(interface, build) as url:
         assert run_ten_cases(url + RPC, signers) == CASES
     assert replay_db.is_file()

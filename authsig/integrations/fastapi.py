@@ -28,12 +28,13 @@ the signature headers on every route that uses it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from typing import Annotated, Any, Unpack
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Annotated, Unpack
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 from fastapi.security import APIKeyHeader
+from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect
 
 from authsig.http import Gate, GateOptions, Problem
@@ -91,7 +92,7 @@ class AuthSig:
 
     def __init__(
         self,
-        app: Any = None,
+        app: Starlette | None = None,
         *,
         user_keys: AnyUserKeyResolver | None = None,
         policy: Policy | None = None,
@@ -103,7 +104,7 @@ class AuthSig:
         if app is not None:
             self.init_app(app)
 
-    def init_app(self, app: Any) -> None:
+    def init_app(self, app: Starlette) -> None:
         """Make ``app`` (a FastAPI or Starlette app) use these settings."""
         app.state.authsig = self
         app.add_exception_handler(Refused, _refused)
@@ -155,7 +156,7 @@ _EXPIRY_DOC = "When the signed request expires, in milliseconds since the epoch 
 _APP_ID_DOC = "The Privy app id the request is signed for (signed)."
 
 
-def require_quorum(quorum: RouteQuorum) -> Any:
+def require_quorum(quorum: RouteQuorum) -> Callable[..., Awaitable[Decision | None]]:
     """The FastAPI dependency that requires ``quorum``'s approval and returns the
     :class:`~authsig.privy.verifier.Decision` (None where a resolver returned None).
 

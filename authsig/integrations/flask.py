@@ -16,7 +16,8 @@
 keywords or in ``app.config["AUTHSIG"]`` (a dict; keywords win). ``AuthSig(app)`` or
 ``authsig = AuthSig(...)`` then ``authsig.init_app(app)`` (application factories).
 
-``@require_quorum(quorum_or_resolver)`` goes under the route decorator. The resolver takes the
+``@require_quorum(quorum_or_resolver)`` goes under the route decorator (above it, Flask would
+register the bare view: the app then refuses every request, saying so). The resolver takes the
 Flask ``request`` and returns the quorum, or None when the request needs no signature; it must
 be synchronous on a synchronous view (async views, with ``flask[async]``, may use an async one).
 The :class:`~authsig.privy.verifier.Decision` is ``g.authsig`` and
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, Unpack, cast
 
@@ -82,6 +84,31 @@ class AuthSig:
         if not isinstance(config, dict):
             raise TypeError('app.config["AUTHSIG"] must be a dict of authsig settings')
         app.extensions[EXTENSION] = build_gate({**config, **self.settings}, where="AuthSig")
+        app.before_request(_check_decorator_order)
+
+
+_guarded: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+"""The views ``require_quorum`` wrapped (the functions as they were before)."""
+_ORDER_CHECKED = "authsig.order_checked"
+
+
+def _check_decorator_order() -> None:
+    """Refuse to serve an app where a view was registered without its ``require_quorum``.
+
+    Flask's route decorator returns the function it registered, so ``@require_quorum`` written
+    above ``@app.route`` wraps a function Flask never calls: the route would be unprotected.
+    Checked on the first request (every route is registered by then), until it passes.
+    """
+    app = current_app
+    if app.extensions.get(_ORDER_CHECKED):
+        return
+    bare = sorted(name for name, view in app.view_functions.items() if view in _guarded)
+    if bare:
+        raise RuntimeError(
+            f"@require_quorum is above the route decorator of {bare}: Flask registered the "
+            "view without it; put @require_quorum under @app.route"
+        )
+    app.extensions[_ORDER_CHECKED] = True
 
 
 def _gate() -> Gate:
@@ -137,6 +164,7 @@ def require_quorum(quorum: RouteQuorum) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         is_async = inspect.iscoroutinefunction(view)
         source = route_quorum(quorum, sync_only=not is_async)
+        _guarded.add(view)
 
         if is_async:
 
