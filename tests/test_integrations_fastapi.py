@@ -132,7 +132,7 @@ def test_two_different_checks_on_one_route_are_a_programmer_error(
     client: TestClient, auth: PrivyAuth
 ) -> None:
     # The second check would find the request in the replay store (409): refuse to guess.
-    with pytest.raises(RuntimeError, match="checked twice"):
+    with pytest.raises(ValueError, match="checked twice"):
         client.post("/v1/twice", json={}, auth=auth)
 
 
@@ -195,7 +195,7 @@ def test_without_authsig_on_the_app_the_route_fails_loudly(keys: Keys) -> None:
     async def x(decision: Decision = Depends(require_quorum(keys.quorum))) -> Any:
         return {}
 
-    with pytest.raises(RuntimeError, match="AuthSig"):
+    with pytest.raises(ValueError, match="AuthSig"):
         TestClient(app).post("/x", json={})
 
 
@@ -211,7 +211,7 @@ def test_behind_the_middleware_the_dependency_does_not_check_again(
     async def x(decision: Decision = Depends(require_quorum(keys.quorum))) -> Any:
         return {}
 
-    with pytest.raises(RuntimeError, match="checked twice"):
+    with pytest.raises(ValueError, match="checked twice"):
         TestClient(app).post("/x", json={}, auth=auth)
 
 

@@ -89,14 +89,15 @@ def checked_before(record: tuple[object, Any] | None, source: RouteQuorum) -> bo
     """Whether this request was already checked against ``source`` (``record`` is what the
     integration noted on the request: the source and the decision).
 
-    Raises ``RuntimeError`` when it was checked against another source: a second check would
-    find the request in the replay store and refuse it as a replay of itself.
+    Raises ``ValueError`` (a configuration mistake) when it was checked against another source:
+    a second check would find the request in the replay store and refuse it as a replay of
+    itself.
     """
     if record is None:
         return False
     if record[0] is source:
         return True
-    raise RuntimeError(
+    raise ValueError(
         "this request is checked twice (two different require_quorum on one route, or "
         "require_quorum behind authsig's middleware); protect each route once"
     )

@@ -114,7 +114,7 @@ class AuthSig:
         """The ``AuthSig`` of the app serving ``request``."""
         found = getattr(request.app.state, "authsig", None)
         if not isinstance(found, AuthSig):
-            raise RuntimeError(
+            raise ValueError(
                 "require_quorum needs authsig set up on the app: AuthSig(app, public_base_url=...)"
             )
         return found

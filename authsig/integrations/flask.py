@@ -104,7 +104,7 @@ def _check_decorator_order() -> None:
         return
     bare = sorted(name for name, view in app.view_functions.items() if view in _guarded)
     if bare:
-        raise RuntimeError(
+        raise ValueError(
             f"@require_quorum is above the route decorator of {bare}: Flask registered the "
             "view without it; put @require_quorum under @app.route"
         )
@@ -114,7 +114,7 @@ def _check_decorator_order() -> None:
 def _gate() -> Gate:
     gate = current_app.extensions.get(EXTENSION)
     if not isinstance(gate, Gate):
-        raise RuntimeError(
+        raise ValueError(
             "require_quorum needs authsig set up on the app: AuthSig(app, public_base_url=...)"
         )
     return gate
