@@ -35,12 +35,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-__all__ = ["P256_N", "P256_P", "recover_points"]
+from authsig.signatures import P256_N
+
+__all__ = ["P256_P", "recover_points"]
 
 P256_P = 0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF
 """The field prime p of P-256."""
-P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-"""The order n of the P-256 base point."""
 
 _P256_B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
 _SQRT_EXP = (P256_P + 1) // 4

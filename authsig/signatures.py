@@ -22,10 +22,12 @@ from authsig.keys import PrivateKey, PublicKey
 __all__ = [
     "Signer",
     "AsyncSigner",
+    "P256_N",
     "P256_ORDER",
     "sign",
     "verify_signature",
     "decode_signature",
+    "parse_der_signature",
     "der_to_raw",
     "raw_to_der",
     "verify_raw_signature",
@@ -37,8 +39,10 @@ Signer = Callable[[bytes], str | bytes]
 AsyncSigner = Callable[[bytes], Awaitable[str | bytes]]
 """An asynchronous external signer: payload -> awaitable of base64 DER text or DER bytes."""
 
-P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 """The order n of the P-256 base point."""
+P256_ORDER = P256_N
+"""The 0.1 name of :data:`P256_N`."""
 
 _ECDSA = ec.ECDSA(hashes.SHA256())
 _ECDSA_DETERMINISTIC = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
@@ -86,59 +90,66 @@ def verify_signature(payload: bytes, signature: str | bytes, public_key: PublicK
     return True
 
 
-def _parse_der(der: bytes) -> tuple[int, int]:
-    """Strict DER ``SEQUENCE { INTEGER r, INTEGER s }`` with 0 < r, s < n."""
+def parse_der_signature(der: bytes) -> tuple[int, int]:
+    """``(r, s)`` of a strict DER ``SEQUENCE { INTEGER r, INTEGER s }`` with 0 < r, s < n.
+
+    Raises :class:`SignatureFormatError` saying what is wrong: an impossible length, not a
+    SEQUENCE, a wrong or non-minimal length, a negative or non-minimally encoded INTEGER, a
+    value out of range for P-256, or trailing bytes.
+    """
     if len(der) < 8 or len(der) > _MAX_DER_LEN:
         raise SignatureFormatError(f"DER signature has an impossible length ({len(der)} bytes)")
     if der[0] != 0x30:
         raise SignatureFormatError("DER signature does not start with a SEQUENCE")
     if der[1] != len(der) - 2:  # short-form length only: a signature is < 128 bytes
         raise SignatureFormatError("DER signature SEQUENCE length is wrong or not minimal")
-    values: list[int] = []
-    pos = 2
-    for name in ("r", "s"):
-        if pos + 2 > len(der) or der[pos] != 0x02:
-            raise SignatureFormatError(f"DER signature: {name} is not an INTEGER")
-        length = der[pos + 1]
-        start, end = pos + 2, pos + 2 + length
-        if length == 0 or length > 33 or end > len(der):
-            raise SignatureFormatError(f"DER signature: {name} has an invalid length")
-        content = der[start:end]
-        if content[0] & 0x80:
-            raise SignatureFormatError(f"DER signature: {name} is negative")
-        if length > 1 and content[0] == 0 and not content[1] & 0x80:
-            raise SignatureFormatError(f"DER signature: {name} is not minimally encoded")
-        value = int.from_bytes(content, "big")
-        if not 0 < value < P256_ORDER:
-            raise SignatureFormatError(f"DER signature: {name} is out of range for P-256")
-        values.append(value)
-        pos = end
-    if pos != len(der):
+    r, end = _der_integer(der, 2, "r")
+    s, end = _der_integer(der, end, "s")
+    if end != len(der):
         raise SignatureFormatError("DER signature has trailing bytes")
-    return values[0], values[1]
+    return r, s
+
+
+def _der_integer(der: bytes, pos: int, name: str) -> tuple[int, int]:
+    """The INTEGER at ``pos`` (in [1, n-1]) and the position after it."""
+    if pos + 2 > len(der) or der[pos] != 0x02:
+        raise SignatureFormatError(f"DER signature: {name} is not an INTEGER")
+    length = der[pos + 1]
+    start, end = pos + 2, pos + 2 + length
+    if length == 0 or length > 33 or end > len(der):
+        raise SignatureFormatError(f"DER signature: {name} has an invalid length")
+    if der[start] & 0x80:
+        raise SignatureFormatError(f"DER signature: {name} is negative")
+    if length > 1 and der[start] == 0 and not der[start + 1] & 0x80:
+        raise SignatureFormatError(f"DER signature: {name} is not minimally encoded")
+    value = int.from_bytes(der[start:end], "big")
+    if not 0 < value < P256_N:
+        raise SignatureFormatError(f"DER signature: {name} is out of range for P-256")
+    return value, end
 
 
 def decode_signature(signature: str) -> bytes:
     """Strict base64 (canonical, padded) -> DER bytes, with the DER structure checked.
 
     Raises :class:`SignatureFormatError` for anything but a minimally encoded
-    ``SEQUENCE`` of two INTEGERs in ``[1, n-1]`` without trailing bytes.
+    ``SEQUENCE`` of two INTEGERs in ``[1, n-1]`` without trailing bytes, and :class:`TypeError`
+    when ``signature`` is not a str.
     """
     if not isinstance(signature, str):
-        raise SignatureFormatError("signature must be base64 text")
+        raise TypeError(f"signature must be base64 text (str), not {type(signature).__name__}")
     try:
         der = binascii.a2b_base64(signature, strict_mode=True)
     except (binascii.Error, ValueError):
         raise SignatureFormatError("signature is not strict base64") from None
     if base64.b64encode(der).decode("ascii") != signature:
         raise SignatureFormatError("signature is not canonical base64")
-    _parse_der(der)
+    parse_der_signature(der)
     return der
 
 
 def der_to_raw(der: bytes) -> bytes:
     """DER signature -> 64-byte ``r || s`` (IEEE P1363, JWS ES256)."""
-    r, s = _parse_der(bytes(der))
+    r, s = parse_der_signature(bytes(der))
     return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
 
@@ -148,7 +159,7 @@ def raw_to_der(raw: bytes) -> bytes:
         raise SignatureFormatError(f"raw signature must be 64 bytes, got {len(raw)}")
     r = int.from_bytes(raw[:32], "big")
     s = int.from_bytes(raw[32:], "big")
-    if not (0 < r < P256_ORDER and 0 < s < P256_ORDER):
+    if not (0 < r < P256_N and 0 < s < P256_N):
         raise SignatureFormatError("raw signature: r or s is out of range for P-256")
     return encode_dss_signature(r, s)
 

@@ -9,9 +9,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from authsig import _recover
-from authsig._recover import P256_N, recover_points
+from authsig._recover import recover_points
 from authsig.keys import generate_private_key
-from authsig.signatures import sign
+from authsig.signatures import P256_N, sign
 
 
 def _rs(payload: bytes, key: object) -> tuple[int, int, int]:
