@@ -10,17 +10,16 @@
 - integers outside +-(2**53 - 1) refused unless ``large_integers="javascript"`` asks for
   JavaScript's rounding through an IEEE 754 double.
 
-Speed: a single pre-scan decides whether the C JSON encoder of the standard library already
-produces the RFC 8785 bytes (the usual case for request bodies); only documents that need it
-take the exact pure-Python encoder.
+Speed: the standard library's C JSON encoder already writes most values exactly as RFC 8785
+does. One walk over the value (:func:`_shortcuts`) marks the containers it can write, and the
+exact pure-Python encoder hands those to it, so only the unusual parts cost Python work.
 """
 
 from __future__ import annotations
 
 import json
-import json.encoder
+import math
 import re
-from json.encoder import encode_basestring as _c_encode_str
 from typing import Any, Literal, NoReturn
 
 from authsig.errors import CanonicalizationError
@@ -30,16 +29,15 @@ __all__ = ["MAX_SAFE_INTEGER", "canonicalize", "format_number"]
 #: The largest integer a JSON peer running ECMAScript represents exactly (2**53 - 1).
 MAX_SAFE_INTEGER = 2**53 - 1
 
-_encode_str: Any = _c_encode_str
-
 
 def _refuse_type(value: object) -> NoReturn:
     raise TypeError(f"a value of type {type(value).__name__} is not JSON")
 
 
 # The standard library's encoder, configured for RFC 8785 layout. ``check_circular`` is off:
-# the pre-scan has already walked the whole value (a cycle makes it fail with RecursionError).
-_FAST_ENCODER = json.JSONEncoder(
+# the shortcut walk has already been through the whole value (a cycle makes it fail with
+# RecursionError).
+_ENCODER = json.JSONEncoder(
     ensure_ascii=False,
     allow_nan=False,
     check_circular=False,
@@ -47,22 +45,10 @@ _FAST_ENCODER = json.JSONEncoder(
     sort_keys=True,
     default=_refuse_type,
 )
-
-_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
-# The C encoder object itself, built once (JSONEncoder.encode rebuilds it on every call).
-_c_encoder: Any = (
-    None
-    if _c_make_encoder is None
-    else _c_make_encoder(None, _refuse_type, _c_encode_str, None, ":", ",", True, False, False)
-)
-
-
-def _dumps(value: Any) -> str:
-    """The standard library's compact, key-sorted, non-ASCII-preserving JSON text."""
-    if _c_encoder is None:  # pragma: no cover - CPython always has the C accelerator
-        return _FAST_ENCODER.encode(value)
-    return "".join(_c_encoder(value, 0))
-
+# Compact, key-sorted, non-ASCII-preserving JSON text; for a str, its JSON string literal
+# (escaped as RFC 8785 requires).
+_dumps = _ENCODER.encode
+_encode_str = _ENCODER.encode
 
 _float_repr = float.__repr__
 
@@ -145,7 +131,7 @@ def _number(value: int | float, big_js: bool, path: str) -> str:
 _INF = float("inf")
 
 
-# --- the pre-scan ------------------------------------------------------------------------
+# --- the shortcuts ------------------------------------------------------------------------
 
 
 def _float_layout_ok(x: float) -> bool:
@@ -158,122 +144,6 @@ def _float_layout_ok(x: float) -> bool:
     # repr: exponent below 1e-4 with at least two exponent digits ('1e-07');
     # ECMAScript: fixed down to 1e-6, then exponent without padding.
     return 0.0 < a < 1e-9
-
-
-def _fast_ok(value: Any) -> bool:
-    """True when the standard library's encoder already writes ``value`` as RFC 8785.
-
-    False for anything unusual (including errors): the exact encoder then decides.
-    """
-    t = type(value)
-    if t is dict:
-        for k, v in value.items():
-            if type(k) is not str:
-                return False
-            if not k.isascii() and max(k) >= "\ue000":
-                # Code point order and UTF-16 order may differ (supplementary planes).
-                return False
-            t = type(v)
-            if t is str or v is None or t is bool:
-                continue
-            if t is int:
-                if not -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER:
-                    return False
-            elif t is float:
-                if not _float_layout_ok(v):
-                    return False
-            elif not _fast_ok(v):
-                return False
-        return True
-    if t is list or t is tuple:
-        for v in value:
-            t = type(v)
-            if t is str or v is None or t is bool:
-                continue
-            if t is int:
-                if not -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER:
-                    return False
-            elif t is float:
-                if not _float_layout_ok(v):
-                    return False
-            elif not _fast_ok(v):
-                return False
-        return True
-    if t is str or value is None or t is bool:
-        return True
-    if t is int:
-        return bool(-MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER)
-    if t is float:
-        return _float_layout_ok(value)
-    return False
-
-
-def _collect_clean(value: Any, clean: set[int]) -> bool:
-    """Like :func:`_fast_ok`, but walks everything and records the ids of the containers whose
-    whole subtree the standard library's encoder already writes as RFC 8785.
-
-    Used only when the whole value is not clean: the exact encoder then hands those subtrees to
-    the C encoder and does only the rest itself.
-    """
-    t = type(value)
-    ok = True
-    if t is dict:
-        for k, v in value.items():
-            if type(k) is not str or (not k.isascii() and max(k) >= "\ue000"):
-                ok = False
-            t = type(v)
-            if t is str or v is None or t is bool:
-                continue
-            if t is int:
-                if not -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER:
-                    ok = False
-            elif t is float:
-                if not _float_layout_ok(v):
-                    ok = False
-            elif not _collect_clean(v, clean):
-                ok = False
-    elif t is list or t is tuple:
-        for v in value:
-            t = type(v)
-            if t is str or v is None or t is bool:
-                continue
-            if t is int:
-                if not -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER:
-                    ok = False
-            elif t is float:
-                if not _float_layout_ok(v):
-                    ok = False
-            elif not _collect_clean(v, clean):
-                ok = False
-    else:
-        return False  # scalars are handled by the caller; other types are not clean
-    if ok:
-        clean.add(id(value))
-    return ok
-
-
-# --- the exact encoder -------------------------------------------------------------------
-
-
-class _Fail(Exception):
-    """Internal: an error deep in the value; containers add their path tokens on the way out."""
-
-    def __init__(self, message: str, tokens: list[str]) -> None:
-        super().__init__(message)
-        self.message = message
-        self.tokens = tokens
-
-
-def _token(key: object) -> str:
-    return str(key).replace("~", "~0").replace("/", "~1")
-
-
-def _first(item: tuple[str, Any]) -> str:
-    return item[0]
-
-
-def _utf16_key(item: tuple[str, Any]) -> bytes:
-    return item[0].encode("utf-16-be", "surrogatepass")
 
 
 # Exponents where the layout of ``repr`` and of ECMAScript differ (see _relayout_floats).
@@ -335,26 +205,104 @@ def _relayout_floats(text: str) -> str:
     return "".join(parts)
 
 
-def _encode_floats(values: list[Any] | tuple[Any, ...], out: list[str]) -> bool:
-    """Fast path for a flat array of plain floats; False when some element is not one."""
-    if (
-        len(values) < 4
-        or type(values[0]) is not float
-        or list(map(type, values)).count(float) != len(values)
-    ):
-        return False
-    try:
-        text = _dumps(values)
-    except ValueError:
-        return False  # NaN/Infinity: the element-wise path reports where
-    out.append(_relayout_floats(text))
+_Shortcuts = dict[int, "str | None"]
+"""id(container) -> None when the C encoder's text of it is RFC 8785 as is, or its RFC 8785
+text already made (a flat array of floats)."""
+
+_FLOAT_RUN = 4  # shorter float arrays are cheaper to check element by element
+
+
+def _shortcuts(value: Any) -> _Shortcuts:
+    """The containers of ``value`` that the standard library's C encoder can write.
+
+    One walk over the whole value. A container qualifies when everything in it is a plain
+    ``str``/``int``/``float``/``bool``/``None``/``list``/``tuple``/``dict`` that the C encoder
+    writes as RFC 8785 does: string keys that sort the same by code point and by UTF-16 code
+    unit, integers within +-(2**53 - 1), floats whose ``repr`` is their ECMAScript form. A flat
+    array of finite floats also qualifies: its text is made here, with the number layout fixed
+    (:func:`_relayout_floats`). The exact encoder writes everything else, and reports errors.
+    """
+    found: _Shortcuts = {}
+    _walk(value, found)
+    return found
+
+
+def _walk(value: Any, found: _Shortcuts) -> bool:
+    """Record the qualifying containers within ``value``; True when the C encoder's text of
+    ``value`` itself is RFC 8785 as is."""
+    t = type(value)
+    if t is dict:
+        ok = _plain_keys(value)
+        items: Any = value.values()
+    elif t is list or t is tuple:
+        if len(value) >= _FLOAT_RUN and list(map(type, value)).count(float) == len(value):
+            if not all(map(math.isfinite, value)):
+                return False  # the exact encoder reports where
+            text = _dumps(value)
+            found[id(value)] = fixed = _relayout_floats(text)
+            return fixed == text
+        ok = True
+        items = value
+    else:
+        return False  # scalars are written by the exact encoder; other types are not JSON
+    for v in items:
+        t = type(v)
+        if t is str or v is None or t is bool:
+            continue
+        if t is int:
+            if not -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER:
+                ok = False
+        elif t is float:
+            if not _float_layout_ok(v):
+                ok = False
+        elif not _walk(v, found):
+            ok = False
+    if ok:
+        found[id(value)] = None
+    return ok
+
+
+def _plain_keys(obj: dict[Any, Any]) -> bool:
+    """True when every key is a ``str`` and the keys sort the same by code point (the C
+    encoder) and by UTF-16 code unit (RFC 8785): they differ only when a key holds a character
+    from U+E000 up (a supplementary character sorts before it in UTF-16)."""
+    for key in obj:
+        if type(key) is not str or not (key.isascii() or max(key) < "\ue000"):
+            return False
     return True
 
 
-def _encode(value: Any, out: list[str], big_js: bool, clean: set[int]) -> None:
+# --- the exact encoder -------------------------------------------------------------------
+
+
+class _Fail(Exception):
+    """Internal: an error deep in the value; containers add their path tokens on the way out."""
+
+    def __init__(self, message: str, tokens: list[str]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.tokens = tokens
+
+
+def _token(key: object) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def _first(item: tuple[str, Any]) -> str:
+    return item[0]
+
+
+def _utf16_key(item: tuple[str, Any]) -> bytes:
+    return item[0].encode("utf-16-be", "surrogatepass")
+
+
+def _encode(value: Any, out: list[str], big_js: bool, shortcuts: _Shortcuts) -> None:
+    """Append the RFC 8785 text of ``value`` to ``out``; the containers in ``shortcuts`` are
+    written by the C encoder (see :func:`_shortcuts`)."""
     t = type(value)
-    if (t is dict or t is list or t is tuple) and id(value) in clean:
-        out.append(_dumps(value))
+    if (t is dict or t is list or t is tuple) and id(value) in shortcuts:
+        text = shortcuts[id(value)]
+        out.append(_dumps(value) if text is None else text)
         return
     if t is str:
         out.append(_encode_str(value))
@@ -400,20 +348,18 @@ def _encode(value: Any, out: list[str], big_js: bool, clean: set[int]) -> None:
             out.append(_encode_str(k))
             out.append(":")
             try:
-                _encode(v, out, big_js, clean)
+                _encode(v, out, big_js, shortcuts)
             except _Fail as fail:
                 fail.tokens.append(_token(k))
                 raise
         out.append("}")
     elif isinstance(value, list | tuple):
-        if _encode_floats(value, out):
-            return
         out.append("[")
         for i, v in enumerate(value):
             if i:
                 out.append(",")
             try:
-                _encode(v, out, big_js, clean)
+                _encode(v, out, big_js, shortcuts)
             except _Fail as fail:
                 fail.tokens.append(str(i))
                 raise
@@ -490,28 +436,25 @@ def canonicalize(
     ``"javascript"`` rounds them to the nearest double as an ECMAScript peer would.
 
     Raises :class:`~authsig.errors.CanonicalizationError` (``.path`` is a JSON Pointer) for NaN,
-    Infinity, lone surrogates, non-string keys, unsupported types and refused integers.
+    Infinity, lone surrogates, non-string keys, unsupported types and refused integers, and
+    :class:`ValueError` for an unknown ``profile`` or ``large_integers``.
     """
     if profile == "canonicaljson":
         return _canonicaljson(value)
     if profile != "rfc8785":
-        raise CanonicalizationError(f"unknown canonicalization profile {profile!r}")
+        raise ValueError(f"unknown canonicalization profile {profile!r}")
     if large_integers not in ("error", "javascript"):
-        raise CanonicalizationError(f"unknown large_integers mode {large_integers!r}")
-    out: list[str] = []
+        raise ValueError(f"unknown large_integers mode {large_integers!r}")
+    return _rfc8785(value, large_integers == "javascript")
+
+
+def _rfc8785(value: Any, big_js: bool, *, shortcuts: bool = True) -> bytes:
+    """RFC 8785 bytes of ``value``. With ``shortcuts=False`` every byte comes from the exact
+    encoder: the tests check that both give the same bytes, or the same error."""
     try:
-        if (type(value) is list or type(value) is tuple) and _encode_floats(value, out):
-            return out[0].encode("ascii")
-        if _fast_ok(value):
-            try:
-                text = _dumps(value)
-            except (TypeError, ValueError):  # pragma: no cover - the scan rules these out
-                pass
-            else:
-                return _to_bytes(text, value)
-        clean: set[int] = set()
-        _collect_clean(value, clean)
-        _encode(value, out, large_integers == "javascript", clean)
+        found = _shortcuts(value) if shortcuts else {}
+        out: list[str] = []
+        _encode(value, out, big_js, found)
     except _Fail as fail:
         fail.tokens.reverse()
         raise CanonicalizationError(fail.message, path=_pointer(fail.tokens)) from None

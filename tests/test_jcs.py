@@ -15,6 +15,7 @@ from conftest import vectors_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from authsig import jcs
 from authsig.errors import AuthSigError, CanonicalizationError
 from authsig.jcs import MAX_SAFE_INTEGER, canonicalize, format_number
 
@@ -273,9 +274,9 @@ def test_subclasses_and_tuples() -> None:
 
 
 def test_unknown_options_refused() -> None:
-    with pytest.raises(CanonicalizationError):
+    with pytest.raises(ValueError):
         canonicalize(1, profile="other")  # type: ignore[arg-type]
-    with pytest.raises(CanonicalizationError):
+    with pytest.raises(ValueError):
         canonicalize(1, large_integers="round")  # type: ignore[arg-type]
 
 
@@ -382,7 +383,7 @@ def test_canonicaljson_profile_errors() -> None:
     assert info.value.path == "/a/0"
 
 
-# --- the flat float array path (bulk re-layout of the C encoder's text) -------------------
+# --- flat float arrays (bulk re-layout of the C encoder's text) ---------------------------
 
 _SPECIAL_FLOATS = [
     0.0,
@@ -457,3 +458,86 @@ def test_mixed_clean_and_unclean_subtrees() -> None:
     }
     assert canonicalize(doc) == rfc8785.dumps(doc)
     assert b'"f":2,' in canonicalize(doc)
+
+
+# --- the C encoder shortcuts against the exact encoder ------------------------------------
+#
+# canonicalize hands the containers that the standard library's C encoder writes as RFC 8785
+# to it (jcs._shortcuts). Without the shortcuts every byte comes from the exact encoder: both
+# must give the same bytes, or the same error at the same path.
+
+_magnitudes = st.builds(
+    lambda mantissa, exponent, sign: sign * mantissa * 10.0**exponent,
+    st.floats(1.0, 10.0, exclude_max=True),
+    st.integers(-330, 308),
+    st.sampled_from([1.0, -1.0]),
+).filter(math.isfinite)
+_any_float = (
+    st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(_SPECIAL_FLOATS)
+    | _magnitudes
+    | st.integers(-(2**60), 2**60).map(float)
+)
+_shortcut_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER)
+    | st.integers(-(2**70), 2**70)
+    | _any_float
+    | st.text()
+    | st.sampled_from(["é", "\u2028", "\U0001f600", "\ue000", '\x00\x1f"\\/', "\ud800", "a\udfff"])
+    | st.sampled_from([math.nan, math.inf, -math.inf])
+)
+# Keys whose order by code point differs from their order by UTF-16 code unit.
+_utf16_order_keys = st.sampled_from(["\ue000", "\U0001f600", "\uffff", "\U00010000", "a\ue000"])
+_shortcut_keys = _keys | st.sampled_from(["\ud800", "é", "ÿ", "\u2028"]) | st.integers(0, 3)
+
+
+def _nested(depth: int, leaf: Any, as_dict: bool) -> Any:
+    for i in range(depth):
+        leaf = {f"k{i % 3}": leaf, "z": i} if as_dict else [leaf, i]
+    return leaf
+
+
+_shortcut_values = st.recursive(
+    _shortcut_scalars,
+    lambda children: (
+        st.lists(children, max_size=6)
+        | st.lists(children, max_size=6).map(tuple)
+        | st.lists(_any_float, min_size=4, max_size=12)
+        | st.dictionaries(_shortcut_keys, children, max_size=6)
+        | st.dictionaries(_utf16_order_keys, children, min_size=2, max_size=4)
+    ),
+    max_leaves=60,
+)
+_deep_values = st.builds(_nested, st.integers(1, 300), _shortcut_values, st.booleans())
+
+
+def _outcome(value: Any, big_js: bool, shortcuts: bool) -> bytes | tuple[str, str]:
+    try:
+        return jcs._rfc8785(value, big_js, shortcuts=shortcuts)
+    except CanonicalizationError as exc:
+        return exc.message, exc.path
+
+
+@settings(max_examples=600, deadline=None)
+@given(_shortcut_values | _deep_values, st.booleans())
+def test_shortcuts_give_the_bytes_of_the_exact_encoder(value: Any, big_js: bool) -> None:
+    fast = _outcome(value, big_js, shortcuts=True)
+    assert fast == _outcome(value, big_js, shortcuts=False)
+    mode: Any = "javascript" if big_js else "error"
+    if isinstance(fast, bytes):
+        assert canonicalize(value, large_integers=mode) == fast
+
+
+def test_shortcuts_are_taken() -> None:
+    """The documents the shortcuts exist for do reach the C encoder."""
+    clean = {"a": [1, "é", None, True, 2.5], "b": {"c": "d"}}
+    assert id(clean) in jcs._shortcuts(clean)
+    floats = [1e-7, 2.0, 1e16, 0.5]
+    assert jcs._shortcuts(floats)[id(floats)] == "[1e-7,2,10000000000000000,0.5]"
+    mixed = {"x": 2.0, "inner": clean}  # 2.0 is written by the exact encoder
+    found = jcs._shortcuts(mixed)
+    assert id(mixed) not in found
+    assert id(clean) in found
+    assert jcs._shortcuts({"\U0001f600": 1, "\ue000": 2}) == {}  # UTF-16 order differs
