@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -10,9 +11,10 @@ import pytest
 from authsig.jcs import canonicalize
 from authsig.keys import PrivateKey, generate_private_key
 from authsig.policy import POLICY_FIELDS, Policy
-from authsig.privy.explain import Explanation, explain
+from authsig.privy.explain import Explanation, explain, explain_async
 from authsig.privy.payload import payload_object
 from authsig.privy.quorum import KeyQuorum
+from authsig.privy.verifier import Verifier
 from authsig.signatures import sign
 
 NOW = 1_800_000_000_000
@@ -198,3 +200,55 @@ def test_unusable_request_gives_decision_only(key: PrivateKey, quorum: KeyQuorum
     assert report.signatures == ()
     assert report.payload is None
     assert "invalid_body" in str(report)
+
+
+# --- the async twin and the Verifier methods ----------------------------------------------
+
+
+def _user_quorum(user_key: PrivateKey) -> tuple[KeyQuorum, dict[str, list[str]]]:
+    others = [generate_private_key().public_key for _ in range(4)]
+    quorum = KeyQuorum(public_keys=others, user_ids=["alice"], authorization_threshold=1)
+    return quorum, {"alice": [user_key.public_key.to_base64()]}
+
+
+def test_explain_async_awaits_the_user_key_resolver(key: PrivateKey) -> None:
+    quorum, users = _user_quorum(key)
+
+    async def resolve(user_id: str) -> list[str]:
+        await asyncio.sleep(0)
+        return users.get(user_id, [])
+
+    sig = signed_variant(key, url=URL + "/")
+    headers = {"privy-app-id": "app-1", SIG: sig}
+    report = asyncio.run(
+        explain_async(
+            method="POST", url=URL, body=BODY, headers=headers, quorum=quorum, user_keys=resolve
+        )
+    )
+    assert report.decision.reason == "invalid_signature"
+    assert_near_miss(report, "url_with_trailing_slash", key)
+    # The sync twin cannot use an async resolver: the user's key stays unknown to it.
+    sync = explain(
+        method="POST", url=URL, body=BODY, headers=headers, quorum=quorum, user_keys=resolve
+    )
+    assert sync.decision.reason == "user_resolution_failed"
+    assert sync.signatures[0].status == "unknown"
+
+
+def test_verifier_methods_give_the_explanation_of_the_function(key: PrivateKey) -> None:
+    quorum, users = _user_quorum(key)
+    verifier = Verifier(quorum, user_keys=users, policy=Policy(allow_foreign_signatures=False))
+    sig = signed_variant(key, method="post", tweaks={"method": "post"})
+    request: dict[str, Any] = {
+        "method": "POST",
+        "url": URL,
+        "body": BODY,
+        "headers": [("privy-app-id", "app-1"), (SIG, sig)],
+        "alternative_urls": ["https://other.example/v1/wallets/w1/rpc"],
+    }
+    by_method = verifier.explain(**request)
+    by_async_method = asyncio.run(verifier.explain_async(**request))
+    by_function = explain(quorum=quorum, user_keys=lambda u: users.get(u, []), **request)
+    assert by_method.to_dict() == by_function.to_dict() == by_async_method.to_dict()
+    assert_near_miss(by_method, "method_case", key)
+    assert "alternative_url" in by_method.variants_tried

@@ -1,8 +1,10 @@
-"""The privy-authorization-signature header: format/parse, limits, strictness."""
+"""The Privy headers: reading them from a request; the privy-authorization-signature header:
+format/parse, limits, strictness."""
 
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -13,6 +15,8 @@ from authsig.errors import (
     DuplicateSignatureError,
     EmptySignatureEntryError,
     HeaderTooLargeError,
+    MissingHeaderError,
+    PayloadError,
     SignatureHeaderError,
 )
 from authsig.keys import generate_private_key
@@ -25,8 +29,11 @@ from authsig.privy.headers import (
     SIGNATURE_HEADER,
     format_signature_header,
     parse_signature_header,
+    read_headers,
 )
 from authsig.signatures import sign
+
+EXPIRY = EXPIRY_HEADER
 
 KEY = generate_private_key()
 SIGS = [sign(bytes([i]), KEY) for i in range(3)]
@@ -132,7 +139,7 @@ def test_format_rejects_bad_input() -> None:
         format_signature_header([SIGS[0], ""])
     with pytest.raises(TypeError):
         format_signature_header(SIGS[0])
-    with pytest.raises(SignatureHeaderError):
+    with pytest.raises(TypeError):
         parse_signature_header(b"AAAA")  # type: ignore[arg-type]
 
 
@@ -157,47 +164,55 @@ def test_property_parse_never_raises_untyped(text: str) -> None:
     assert format_signature_header(result) == ",".join(result)
 
 
-def test_parse_with_der_agrees_with_parse_signature_header() -> None:
-    """The verifier's fast split gives the same entries (and their bytes) or the same error."""
-    import base64 as b64
-
-    from authsig.errors import SignatureHeaderError
-    from authsig.privy.headers import _parse_with_der, parse_signature_header
-
-    a = b64.b64encode(b"\x30\x06\x02\x01\x01\x02\x01\x01").decode()
-    b = b64.b64encode(bytes(range(70))).decode()
-    values = [
-        a,
-        f"{a},{b}",
-        f" {a} ,\t{b}",
-        f"{a},{a}",
-        f"{a},",
-        f",{a}",
-        "",
-        " ",
-        f"{a},,{b}",
-        a[:-1] + "=",
-        a.rstrip("="),
-        a + "\n",
-        "é" + a,
-        "QQ==",
-        "QR==",
-        "****",
-        f"{a} {b}",
-        ",".join([a] * 65),
+def test_read_headers_finds_each_privy_header_once() -> None:
+    found = read_headers(
+        [
+            ("Content-Type", "application/json"),
+            ("PRIVY-REQUEST-EXPIRY", "123"),
+            ("Privy-Authorization-Signature", "sig"),
+            ("privy-app-id", "app"),
+            ("Privy-Idempotency-Key", "idem"),
+        ]
+    )
+    assert found.signature == "sig"
+    assert found.expiry == "123"
+    # In payload order, whatever the order they arrived in.
+    assert list(found.signed.items()) == [
+        ("privy-app-id", "app"),
+        ("privy-idempotency-key", "idem"),
+        ("privy-request-expiry", "123"),
     ]
-    for value in values:
-        for limits in ({}, {"max_signatures": 1}, {"max_length": 10}):
-            error: SignatureHeaderError | None = None
-            try:
-                expected = parse_signature_header(value, **limits)
-            except SignatureHeaderError as exc:
-                error = exc
-            if error is not None:
-                with pytest.raises(type(error)) as info:
-                    _parse_with_der(value, **limits)
-                assert str(info.value) == str(error)
-                continue
-            entries, raws = _parse_with_der(value, **limits)
-            assert entries == expected
-            assert raws == [b64.b64decode(e, validate=True) for e in expected]
+    assert found.header_error is None
+    assert found.payload_error is None
+    assert found.payload_headers() is found.signed
+    assert read_headers(found) is found
+    assert read_headers({"privy-app-id": "a"}).signature is None
+
+
+def test_read_headers_records_problems_of_the_request() -> None:
+    twice = read_headers([(SIGNATURE_HEADER, "a"), (SIGNATURE_HEADER.upper(), "b")])
+    assert isinstance(twice.header_error, SignatureHeaderError)
+    assert twice.signature == "a"
+    expiry = read_headers([("privy-app-id", "a"), (EXPIRY, "1"), (EXPIRY, "1")])
+    assert isinstance(expiry.header_error, PayloadError)
+    with pytest.raises(PayloadError, match="sent more than once"):
+        expiry.payload_headers()
+    app = read_headers([("privy-app-id", "a"), ("Privy-App-Id", "b")])
+    assert app.header_error is None
+    with pytest.raises(PayloadError, match="privy-app-id is given more than once"):
+        app.payload_headers()
+    with pytest.raises(MissingHeaderError):
+        read_headers({SIGNATURE_HEADER: "a"}).payload_headers()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [5, [("privy-app-id",)], [1, 2], {1: "x"}, {"privy-app-id": b"a"}, {SIGNATURE_HEADER: 5}],
+)
+def test_read_headers_refuses_what_is_not_text_headers(headers: Any) -> None:
+    with pytest.raises(TypeError):
+        read_headers(headers)
+
+
+def test_read_headers_ignores_other_headers_whatever_their_value() -> None:
+    assert read_headers({"x-other": 5, "privy-app-id": "a"}).signed == {"privy-app-id": "a"}

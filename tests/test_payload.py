@@ -159,19 +159,30 @@ def test_missing_app_id() -> None:
     assert info.value.code == "missing_header"
 
 
+def test_participating_header_twice() -> None:
+    with pytest.raises(PayloadError) as info:
+        signing_payload(
+            method="post",
+            url="u",
+            body=None,
+            headers=[("privy-app-id", "a"), ("Privy-App-Id", "b")],
+        )
+    assert "privy-app-id" in str(info.value)
+
+
 @pytest.mark.parametrize(
     "headers",
     [
         {"privy-app-id": 123},
         {"privy-app-id": b"app"},
-        [("privy-app-id", "a"), ("Privy-App-Id", "b")],
         [("privy-app-id",)],
         [1, 2],
         {1: "x", "privy-app-id": "a"},
+        5,
     ],
 )
-def test_bad_headers(headers: Any) -> None:
-    with pytest.raises(PayloadError):
+def test_headers_of_the_wrong_type(headers: Any) -> None:
+    with pytest.raises(TypeError):
         signing_payload(method="post", url="u", body=None, headers=headers)
 
 
@@ -203,7 +214,7 @@ def test_parse_body() -> None:
     assert parse_body(bytearray(b"[]")) == []
     assert parse_body(memoryview(b"1")) == 1
     assert parse_body(" ") is None
-    with pytest.raises(InvalidBodyError):
+    with pytest.raises(TypeError):
         parse_body(12)  # type: ignore[arg-type]
 
 
@@ -216,54 +227,20 @@ def test_body_that_cannot_be_canonicalized() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "error"),
     [
-        {"method": "", "url": "u"},
-        {"method": 1, "url": "u"},
-        {"method": "POST", "url": ""},
-        {"method": "POST", "url": b"u"},
-        {"method": "POST", "url": "u", "empty_body": "drop"},
+        ({"method": "", "url": "u"}, ValueError),
+        ({"method": 1, "url": "u"}, TypeError),
+        ({"method": "POST", "url": ""}, ValueError),
+        ({"method": "POST", "url": b"u"}, TypeError),
+        ({"method": "POST", "url": "u", "empty_body": "drop"}, ValueError),
     ],
 )
-def test_bad_arguments(kwargs: dict[str, Any]) -> None:
-    with pytest.raises(PayloadError):
+def test_bad_arguments(kwargs: dict[str, Any], error: type[Exception]) -> None:
+    with pytest.raises(error):
         signing_payload(body=None, headers=APP, **kwargs)
 
 
 def test_every_error_is_an_authsig_error() -> None:
     for exc in (InvalidBodyError, MissingHeaderError, PayloadError, CanonicalizationError):
         assert issubclass(exc, AuthSigError)
-
-
-def test_fast_payload_assembly_matches_whole_canonicalization() -> None:
-    """The part-wise RFC 8785 assembly gives the bytes of canonicalizing the whole object."""
-    from authsig.jcs import canonicalize
-    from authsig.privy.payload import _canonical_payload_fast, payload_object
-
-    cases = [
-        ({"a": 1, "b": [1.5, "é", None, True]}, {"privy-app-id": "app"}),
-        (b'{"z":{"y":"\\u00e9\\n"},"a":[]}', {"PRIVY-APP-ID": 'a"b', "privy-request-expiry": "1"}),
-        ("", {"privy-app-id": "x", "privy-idempotency-key": "ü\u2028"}),
-        (None, {"privy-app-id": "x", "privy-idempotency-key": "k", "privy-request-expiry": "9"}),
-        ({"\ue000": 1, "\U0001f600": 2}, {"privy-app-id": "x"}),
-    ]
-    for body, headers in cases:
-        obj = payload_object(method="post", url='https://h/ü?q="', body=body, headers=headers)
-        fast = _canonical_payload_fast(obj)
-        assert fast is not None
-        assert fast == canonicalize(obj)
-        assert (
-            signing_payload(method="post", url='https://h/ü?q="', body=body, headers=headers)
-            == fast
-        )
-
-
-def test_fast_payload_assembly_declines_unusual_values() -> None:
-    from authsig.privy.payload import _canonical_payload_fast, payload_object
-
-    obj = payload_object(
-        method="POST", url="https://h/\ud800", body={}, headers={"privy-app-id": "a"}
-    )
-    assert _canonical_payload_fast(obj) is None  # lone surrogate: the general path reports it
-    obj = payload_object(method="POST", url="u", body={"n": 2**60}, headers={"privy-app-id": "a"})
-    assert _canonical_payload_fast(obj) is None

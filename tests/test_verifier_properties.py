@@ -1,19 +1,22 @@
-"""Property tests: monotonicity of approval and the exact threshold boundary."""
+"""Property tests: monotonicity of approval, the exact threshold boundary, and key matching."""
 
 from __future__ import annotations
 
+import base64
 from functools import cache
 
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from authsig.keys import PrivateKey, generate_private_key
 from authsig.policy import Policy
+from authsig.privy._match import MemberKeys
 from authsig.privy.headers import format_signature_header
 from authsig.privy.payload import signing_payload
 from authsig.privy.quorum import KeyQuorum
 from authsig.privy.verifier import Decision, verify_request
-from authsig.signatures import sign
+from authsig.signatures import P256_N, parse_der_signature, sign
 
 URL = "https://api.privy.io/v1/wallets/w9"
 BODY = {"policy_ids": ["p1"]}
@@ -142,3 +145,49 @@ def test_threshold_boundary_is_exact(n: int, data: st.DataObject) -> None:
     assert at.approved
     assert at.missing == 0
     assert len(at.approved_members) == t
+
+
+# --- key matching: recovery and direct verification find the same key -------------------
+
+
+@cache
+def _payloads() -> tuple[bytes, ...]:
+    return tuple(f"payload {i}".encode() for i in range(3))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.integers(0, POOL - 1), min_size=1, max_size=POOL, unique=True),
+    st.integers(0, POOL - 1),
+    st.integers(0, 2),
+    st.integers(0, 2),
+    st.booleans(),
+    st.lists(st.integers(0, POOL - 1), max_size=3),
+)
+def test_recovery_finds_the_key_that_direct_verification_finds(
+    members: list[int],
+    signer: int,
+    signed_over: int,
+    checked_over: int,
+    twin: bool,
+    already: list[int],
+) -> None:
+    """``MemberKeys.signer`` takes key recovery for large key sets: for any member keys, any
+    signer (member or not), the signature or its malleated twin, checked over the signed
+    payload or another one, both ways give the same key (or None)."""
+    keys = [_keys()[i].public_key for i in members]
+    member_keys = MemberKeys(keys, {k.point: k for k in keys})
+    der = base64.b64decode(sign(_payloads()[signed_over], _keys()[signer]))
+    r, s = parse_der_signature(der)
+    if twin:
+        s = P256_N - s
+        der = encode_dss_signature(r, s)
+    payload = _payloads()[checked_over]
+    signed = {_keys()[i].public_key for i in already}
+    direct = member_keys._directly(payload, der, signed)
+    recovered = member_keys._by_recovery(payload, der, r, s, signed)
+    assert direct == recovered
+    if signed_over == checked_over and signer in members:
+        assert direct == _keys()[signer].public_key
+    else:
+        assert direct is None

@@ -3,14 +3,15 @@
 The signing side is :func:`sign_request` (and its async twin); the verifying side is a
 :class:`Verifier` bound to a :class:`KeyQuorum` and a :class:`~authsig.policy.Policy`, with
 :func:`verify_request` as a one-call convenience and :func:`explain` for refusals. The
-submodules hold the parts: ``headers``, ``payload``, ``expiry``, ``quorum``, ``verifier``,
-``explain``, ``client`` (httpx/requests auth) and ``http`` (the scheme the HTTP layer runs).
+submodules hold the parts: ``headers``, ``payload``, ``expiry``, ``quorum``, ``verifier``
+(with ``decision``: the :class:`Decision` and how it is reached), ``explain``, ``client``
+(httpx/requests auth) and ``http`` (the scheme the HTTP layer runs).
 """
 
 from __future__ import annotations
 
 from authsig.privy.expiry import check_expiry, make_expiry
-from authsig.privy.explain import Explanation, explain
+from authsig.privy.explain import Explanation, explain, explain_async
 from authsig.privy.headers import (
     APP_ID_HEADER,
     EXPIRY_HEADER,
@@ -35,6 +36,7 @@ __all__ = [
     "Verifier",
     "check_expiry",
     "explain",
+    "explain_async",
     "format_signature_header",
     "make_expiry",
     "parse_signature_header",

@@ -1,9 +1,10 @@
 """Explain a refused request: which near miss does each signature match?
 
-:func:`explain` takes the same keyword arguments as :func:`authsig.privy.verifier.verify_request`
-(plus ``alternative_urls`` and ``extra_headers``). It runs the verifier, and when the request is
-refused it rebuilds the payloads that users really sign by mistake, and reports for each
-signature which of them it matches (and with which member key):
+:func:`explain` (and :func:`explain_async`, :meth:`Verifier.explain
+<authsig.privy.verifier.Verifier.explain>`) take the keyword arguments of
+:func:`~authsig.privy.verifier.verify_request` plus ``alternative_urls`` and ``extra_headers``.
+They run the verifier, rebuild the payloads that users really sign by mistake, and report for
+each signature which of them it matches (and with which member key):
 
 - the URL with or without a trailing slash, with the other scheme (http/https), or one of the
   ``alternative_urls`` (another host or path prefix, e.g. behind a proxy);
@@ -22,34 +23,29 @@ programs. Explanations show public data only (the payload, key ids, member ids).
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Mapping
+import base64
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-
-from authsig._recover import recover_points
-from authsig.errors import AuthSigError
+from authsig.errors import AuthSigError, SignatureFormatError
 from authsig.jcs import canonicalize
-from authsig.keys import PublicKey
-from authsig.policy import DEFAULT_POLICY, Policy
+from authsig.policy import Policy, Profile
+from authsig.privy._match import MemberKeys
 from authsig.privy.headers import (
-    APP_ID_HEADER,
     EXPIRY_HEADER,
     IDEMPOTENCY_HEADER,
-    SIGNATURE_HEADER,
+    PARTICIPATING_HEADERS,
+    Headers,
     parse_signature_header,
+    read_headers,
 )
 from authsig.privy.payload import parse_body, payload_object
-from authsig.privy.quorum import KeyQuorum, UserKeyResolver, load_user_keys
-from authsig.privy.verifier import Decision, verify_request
-from authsig.signatures import decode_signature, verify_signature
+from authsig.privy.quorum import AnyUserKeyResolver, KeyQuorum, UserKeyResolver
+from authsig.privy.verifier import Decision, Verifier
+from authsig.signatures import parse_der_signature
 
-__all__ = ["Explanation", "SignatureExplanation", "Variant", "explain"]
-
-Profile = Literal["rfc8785", "canonicaljson"]
-_PARTICIPATING = (APP_ID_HEADER, IDEMPOTENCY_HEADER, EXPIRY_HEADER)
+__all__ = ["Explanation", "SignatureExplanation", "Variant", "explain", "explain_async"]
 
 
 @dataclass(frozen=True)
@@ -153,223 +149,12 @@ class Explanation:
         return "\n".join(lines)
 
 
-def _lookalike(name: str) -> str | None:
-    """The participating header a look-alike name stands for (underscores, an ``x-`` prefix)."""
-    norm = name.lower().replace("_", "-")
-    if norm.startswith("x-"):
-        norm = norm[2:]
-    return norm if norm in (EXPIRY_HEADER, IDEMPOTENCY_HEADER) else None
-
-
-def _variants(
-    *,
-    method: str,
-    url: str,
-    body: Any,
-    headers: Mapping[str, str] | Iterable[tuple[str, str]],
-    empty_body: Literal["string", "preserve"],
-    profile: Profile,
-    alternative_urls: Iterable[str],
-    extra_headers: Mapping[str, str],
-) -> tuple[bytes, list[Variant]]:
-    pairs = list(headers.items() if isinstance(headers, Mapping) else headers)
-    base = payload_object(method=method, url=url, body=body, headers=pairs, empty_body=empty_body)
-    as_sent = canonicalize(base, profile=profile)
-    out: list[Variant] = []
-
-    def add(code: str, description: str, fix: str, **changes: Any) -> None:
-        obj = dict(base)
-        prof: Profile = changes.pop("profile", profile)
-        obj.update(changes)
-        try:
-            data = canonicalize(obj, profile=prof)
-        except AuthSigError:
-            return
-        if data != as_sent and all(v.payload != data for v in out):
-            out.append(Variant(code, description, fix, data))
-
-    # URL.
-    if url.endswith("/"):
-        add(
-            "url_without_trailing_slash",
-            f"the URL is signed without its trailing slash ({url.rstrip('/')})",
-            "sign and send the same URL; Privy signs URLs without a trailing slash",
-            url=url.rstrip("/"),
-        )
-    else:
-        add(
-            "url_with_trailing_slash",
-            f"the URL is signed with a trailing slash ({url}/)",
-            "strip the trailing slash from the base URL the client signs",
-            url=url + "/",
-        )
-    for a, b in (("https://", "http://"), ("http://", "https://")):
-        if url.startswith(a):
-            other = b + url[len(a) :]
-            add(
-                f"url_scheme_{b[:-3]}",
-                f"the URL is signed with {b[:-3]} ({other})",
-                "give the verifier the public URL the client used (behind a TLS proxy the "
-                "server sees http)",
-                url=other,
-            )
-            break
-    for alt in alternative_urls:
-        add(
-            "alternative_url",
-            f"the URL is signed as {alt}",
-            "give the verifier the public URL the client signed (proxy, host or path prefix)",
-            url=alt,
-        )
-        add(
-            "alternative_url",
-            f"the URL is signed as {alt.rstrip('/') if alt.endswith('/') else alt + '/'}",
-            "give the verifier the public URL the client signed, without a trailing slash",
-            url=alt.rstrip("/") if alt.endswith("/") else alt + "/",
-        )
-
-    # Empty body conventions.
-    parsed = parse_body(body) if isinstance(body, bytes | bytearray | memoryview | str) else body
-    if base["body"] == "" and isinstance(parsed, dict | list | tuple) and not parsed:
-        add(
-            "empty_body_preserved",
-            f"the empty body is signed as {'{}' if isinstance(parsed, dict) else '[]'} "
-            "(Rust SDK, preserve_empty_body)",
-            "verify with empty_body='preserve' for this client, or sign empty bodies as \"\"",
-            body=parsed,
-        )
-    if isinstance(base["body"], dict | list) and not base["body"]:
-        add(
-            "empty_body_string",
-            'the empty body is signed as "" (Node and Python SDKs)',
-            "verify with empty_body='string' (the default) for this client",
-            body="",
-        )
-    if base["body"] is None:
-        add(
-            "missing_body_as_string",
-            'the missing body is signed as ""',
-            "send the body the client signed, or sign a missing body as null",
-            body="",
-        )
-        add(
-            "missing_body_as_object",
-            "the missing body is signed as {}",
-            "send the body the client signed ({}), or sign a missing body as null",
-            body={},
-        )
-
-    # Canonicalization profile.
-    other_profile: Profile = "canonicaljson" if profile == "rfc8785" else "rfc8785"
-    add(
-        f"profile_{other_profile}",
-        (
-            "the payload is canonicalized with the canonicaljson package (official Python SDK "
-            "privy-client), not RFC 8785"
-            if other_profile == "canonicaljson"
-            else "the payload is canonicalized with RFC 8785, not canonicaljson"
-        ),
-        f"verify with profile={other_profile!r} for this client, or avoid floats with integral "
-        "values, exponents and integers beyond 2**53 in bodies",
-        profile=other_profile,
-    )
-
-    # Participating headers: sent but not signed, signed but not sent.
-    sent: dict[str, str] = base["headers"]
-    for name in (EXPIRY_HEADER, IDEMPOTENCY_HEADER):
-        if name in sent:
-            reduced = {k: v for k, v in sent.items() if k != name}
-            add(
-                f"header_not_signed:{name}",
-                f"the {name} header was sent but not signed",
-                f"sign the request with the same {name} it sends (add the header before signing)",
-                headers=reduced,
-            )
-    candidates: list[tuple[str, str, str]] = []
-    for name, value in extra_headers.items():
-        low = name.lower()
-        if low in (EXPIRY_HEADER, IDEMPOTENCY_HEADER) and low not in sent:
-            candidates.append((low, value, "given in extra_headers"))
-    for name, value in pairs:
-        if not isinstance(name, str) or not isinstance(value, str):
-            continue
-        target = _lookalike(name)
-        if target is not None and name.lower() != target and target not in sent:
-            candidates.append((target, value, f"arrived as {name!r}"))
-    for target, value, how in candidates:
-        added = {**sent, target: value}
-        ordered = {k: added[k] for k in _PARTICIPATING if k in added}
-        add(
-            f"header_signed_not_sent:{target}",
-            f"the {target} header ({value}, {how}) was signed but did not reach the verifier",
-            f"send {target} under its exact name (proxies such as nginx drop header names "
-            "with underscores)",
-            headers=ordered,
-        )
-
-    # Method case.
-    for m in dict.fromkeys((method, method.lower())):
-        if m != base["method"]:
-            add(
-                "method_case",
-                f"the method is signed as {m!r}",
-                "sign the method in upper case (POST, PUT, PATCH, DELETE)",
-                method=m,
-            )
-
-    # Expiry in seconds vs milliseconds.
-    exp = sent.get(EXPIRY_HEADER)
-    if exp is not None and exp.isdigit():
-        exp_int = int(exp)
-        for code, other, what in (
-            ("expiry_signed_in_seconds", str(exp_int // 1000), "in seconds"),
-            ("expiry_signed_in_milliseconds", str(exp_int * 1000), "in milliseconds"),
-        ):
-            add(
-                code,
-                f"the expiry is signed {what} ({other}) but sent as {exp}",
-                "sign and send the same privy-request-expiry, in milliseconds since the epoch",
-                headers={**sent, EXPIRY_HEADER: other},
-            )
-    return as_sent, out
-
-
-def _member_keys(
-    quorum: KeyQuorum, user_keys: UserKeyResolver | None
-) -> tuple[dict[bytes, PublicKey], list[PublicKey]]:
-    index = dict(quorum.key_index)
-    if user_keys is not None:
-        for uid in quorum.all_user_ids:
-            try:
-                for k in load_user_keys(user_keys, uid):
-                    index.setdefault(k.point, k)
-            except AuthSigError:
-                continue
-    return index, list(index.values())
-
-
-def _find_key(
-    payload: bytes,
-    der: bytes,
-    rs: tuple[int, int],
-    index: Mapping[bytes, PublicKey],
-    keys: list[PublicKey],
-) -> PublicKey | None:
-    z = int.from_bytes(hashlib.sha256(payload).digest(), "big")
-    points = recover_points(z, rs[0], rs[1])
-    candidates = keys if points is None else [index[p] for p in points if p in index]
-    for key in candidates:
-        if verify_signature(payload, der, key):
-            return key
-    return None
-
-
 def explain(
     *,
     method: str,
     url: str,
     body: Any,
-    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    headers: Headers,
     quorum: KeyQuorum,
     user_keys: UserKeyResolver | None = None,
     policy: Policy | None = None,
@@ -382,64 +167,316 @@ def explain(
     Takes the same keyword arguments, plus ``alternative_urls`` (other URLs the client may have
     signed: another host, scheme or path prefix) and ``extra_headers`` (participating header
     values the client may have signed but not sent). ``str()`` of the result is the report.
+    A convenience for ``Verifier(quorum, user_keys=..., policy=...).explain(...)``.
     """
-    if isinstance(alternative_urls, str):
-        alternative_urls = (alternative_urls,)
-    policy = policy if policy is not None else DEFAULT_POLICY
-    headers_list = list(headers.items() if isinstance(headers, Mapping) else headers)
-    decision = verify_request(
+    verifier = Verifier(quorum, user_keys=user_keys, policy=policy)
+    return verifier.explain(
         method=method,
         url=url,
         body=body,
-        headers=headers_list,
-        quorum=quorum,
+        headers=headers,
         now_ms=now_ms,
-        user_keys=user_keys,
-        policy=policy,
+        alternative_urls=alternative_urls,
+        extra_headers=extra_headers,
     )
-    sig_value = next(
-        (v for k, v in headers_list if isinstance(k, str) and k.lower() == SIGNATURE_HEADER),
-        None,
+
+
+async def explain_async(
+    *,
+    method: str,
+    url: str,
+    body: Any,
+    headers: Headers,
+    quorum: KeyQuorum,
+    user_keys: AnyUserKeyResolver | None = None,
+    policy: Policy | None = None,
+    now_ms: int | None = None,
+    alternative_urls: Iterable[str] = (),
+    extra_headers: Mapping[str, str] | None = None,
+) -> Explanation:
+    """The async twin of :func:`explain`: ``user_keys`` may be sync or async (awaited)."""
+    verifier = Verifier(quorum, user_keys=user_keys, policy=policy)
+    return await verifier.explain_async(
+        method=method,
+        url=url,
+        body=body,
+        headers=headers,
+        now_ms=now_ms,
+        alternative_urls=alternative_urls,
+        extra_headers=extra_headers,
     )
+
+
+def explanation(
+    decision: Decision,
+    keys: MemberKeys,
+    policy: Policy,
+    *,
+    request: tuple[str, str, Any, list[tuple[str, str]]],
+    alternative_urls: Iterable[str],
+    extra_headers: Mapping[str, str] | None,
+) -> Explanation:
+    """The :class:`Explanation` of ``decision`` on ``request`` (method, url, body, header
+    pairs), matching each signature against ``keys``. Serves :meth:`Verifier.explain
+    <authsig.privy.verifier.Verifier.explain>` and its async twin, which differ only in how
+    they obtain ``decision`` and the user members' keys."""
+    method, url, body, pairs = request
+    urls = (alternative_urls,) if isinstance(alternative_urls, str) else tuple(alternative_urls)
     try:
-        as_sent, variants = _variants(
-            method=method,
-            url=url,
-            body=body,
-            headers=headers_list,
-            empty_body=policy.empty_body,
-            profile=policy.profile,
-            alternative_urls=tuple(alternative_urls),
-            extra_headers=extra_headers or {},
+        base = payload_object(
+            method=method, url=url, body=body, headers=pairs, empty_body=policy.empty_body
         )
+        as_sent = canonicalize(base, profile=policy.profile)
+        near = _Request(method, url, body, pairs, base, policy.profile, urls, extra_headers or {})
+        variants = _variants(near, as_sent)
     except AuthSigError:
         return Explanation(decision, None, (), ())
-    if sig_value is None:
-        return Explanation(decision, as_sent, (), tuple(v.code for v in variants))
+    tried = tuple(v.code for v in variants)
+    signature = read_headers(pairs).signature
+    if signature is None:
+        return Explanation(decision, as_sent, (), tried)
     try:
         entries = parse_signature_header(
-            sig_value, max_signatures=policy.max_signatures, max_length=policy.max_header_length
+            signature, max_signatures=policy.max_signatures, max_length=policy.max_header_length
         )
     except AuthSigError:
-        return Explanation(decision, as_sent, (), tuple(v.code for v in variants))
-    index, keys = _member_keys(quorum, user_keys)
-    results: list[SignatureExplanation] = []
-    for i, entry in enumerate(entries):
-        try:
-            der = decode_signature(entry)
-        except AuthSigError:
-            results.append(SignatureExplanation(i, "malformed"))
-            continue
-        rs = decode_dss_signature(der)
-        key = _find_key(as_sent, der, rs, index, keys)
+        return Explanation(decision, as_sent, (), tried)
+    results = tuple(
+        _explain_signature(i, entry, as_sent, variants, keys) for i, entry in enumerate(entries)
+    )
+    return Explanation(decision, as_sent, results, tried)
+
+
+def _explain_signature(
+    index: int, entry: str, as_sent: bytes, variants: list[Variant], keys: MemberKeys
+) -> SignatureExplanation:
+    der = base64.b64decode(entry)
+    try:
+        r, s = parse_der_signature(der)
+    except SignatureFormatError:
+        return SignatureExplanation(index, "malformed")
+    key = keys.signer(as_sent, der, r, s)
+    if key is not None:
+        return SignatureExplanation(index, "as_sent", key.key_id)
+    for variant in variants:
+        key = keys.signer(variant.payload, der, r, s)
         if key is not None:
-            results.append(SignatureExplanation(i, "as_sent", key.key_id))
+            return SignatureExplanation(index, "near_miss", key.key_id, variant)
+    return SignatureExplanation(index, "unknown")
+
+
+# --- near misses -----------------------------------------------------------------------------
+
+
+class _Request(NamedTuple):
+    """What the near misses are made from."""
+
+    method: str
+    url: str
+    body: Any
+    pairs: list[tuple[str, str]]
+    base: dict[str, Any]  # the payload object as the verifier built it
+    profile: Profile
+    alternative_urls: tuple[str, ...]
+    extra_headers: Mapping[str, str]
+
+
+class _NearMiss(NamedTuple):
+    """A mistake a client makes: what it did, the fix, and how it changes the payload object
+    (``profile`` when it canonicalizes with the other profile)."""
+
+    code: str
+    description: str
+    fix: str
+    changes: dict[str, Any]
+    profile: Profile | None = None
+
+
+def _variants(request: _Request, as_sent: bytes) -> list[Variant]:
+    """The payloads of every near miss that differs from the payload as sent, each once."""
+    out: list[Variant] = []
+    seen = {as_sent}
+    for miss in _near_misses(request):
+        obj = {**request.base, **miss.changes}
+        try:
+            data = canonicalize(obj, profile=miss.profile or request.profile)
+        except AuthSigError:
             continue
-        found: SignatureExplanation | None = None
-        for v in variants:
-            key = _find_key(v.payload, der, rs, index, keys)
-            if key is not None:
-                found = SignatureExplanation(i, "near_miss", key.key_id, v)
-                break
-        results.append(found or SignatureExplanation(i, "unknown"))
-    return Explanation(decision, as_sent, tuple(results), tuple(v.code for v in variants))
+        if data not in seen:
+            seen.add(data)
+            out.append(Variant(miss.code, miss.description, miss.fix, data))
+    return out
+
+
+def _near_misses(request: _Request) -> Iterator[_NearMiss]:
+    yield from _url_misses(request)
+    yield from _body_misses(request)
+    yield _profile_miss(request.profile)
+    yield from _header_misses(request)
+    yield from _method_misses(request)
+    yield from _expiry_misses(request)
+
+
+def _url_misses(request: _Request) -> Iterator[_NearMiss]:
+    url = request.url
+    if url.endswith("/"):
+        yield _NearMiss(
+            "url_without_trailing_slash",
+            f"the URL is signed without its trailing slash ({url.rstrip('/')})",
+            "sign and send the same URL; Privy signs URLs without a trailing slash",
+            {"url": url.rstrip("/")},
+        )
+    else:
+        yield _NearMiss(
+            "url_with_trailing_slash",
+            f"the URL is signed with a trailing slash ({url}/)",
+            "strip the trailing slash from the base URL the client signs",
+            {"url": url + "/"},
+        )
+    for a, b in (("https://", "http://"), ("http://", "https://")):
+        if url.startswith(a):
+            other = b + url[len(a) :]
+            yield _NearMiss(
+                f"url_scheme_{b[:-3]}",
+                f"the URL is signed with {b[:-3]} ({other})",
+                "give the verifier the public URL the client used (behind a TLS proxy the "
+                "server sees http)",
+                {"url": other},
+            )
+            break
+    for alt in request.alternative_urls:
+        yield _NearMiss(
+            "alternative_url",
+            f"the URL is signed as {alt}",
+            "give the verifier the public URL the client signed (proxy, host or path prefix)",
+            {"url": alt},
+        )
+        toggled = alt.rstrip("/") if alt.endswith("/") else alt + "/"
+        yield _NearMiss(
+            "alternative_url",
+            f"the URL is signed as {toggled}",
+            "give the verifier the public URL the client signed, without a trailing slash",
+            {"url": toggled},
+        )
+
+
+def _body_misses(request: _Request) -> Iterator[_NearMiss]:
+    body, signed_body = request.body, request.base["body"]
+    parsed = parse_body(body) if isinstance(body, bytes | bytearray | memoryview | str) else body
+    if signed_body == "" and isinstance(parsed, dict | list | tuple) and not parsed:
+        yield _NearMiss(
+            "empty_body_preserved",
+            f"the empty body is signed as {'{}' if isinstance(parsed, dict) else '[]'} "
+            "(Rust SDK, preserve_empty_body)",
+            "verify with empty_body='preserve' for this client, or sign empty bodies as \"\"",
+            {"body": parsed},
+        )
+    if isinstance(signed_body, dict | list) and not signed_body:
+        yield _NearMiss(
+            "empty_body_string",
+            'the empty body is signed as "" (Node and Python SDKs)',
+            "verify with empty_body='string' (the default) for this client",
+            {"body": ""},
+        )
+    if signed_body is None:
+        yield _NearMiss(
+            "missing_body_as_string",
+            'the missing body is signed as ""',
+            "send the body the client signed, or sign a missing body as null",
+            {"body": ""},
+        )
+        yield _NearMiss(
+            "missing_body_as_object",
+            "the missing body is signed as {}",
+            "send the body the client signed ({}), or sign a missing body as null",
+            {"body": {}},
+        )
+
+
+def _profile_miss(profile: Profile) -> _NearMiss:
+    other: Profile = "canonicaljson" if profile == "rfc8785" else "rfc8785"
+    return _NearMiss(
+        f"profile_{other}",
+        (
+            "the payload is canonicalized with the canonicaljson package (official Python SDK "
+            "privy-client), not RFC 8785"
+            if other == "canonicaljson"
+            else "the payload is canonicalized with RFC 8785, not canonicaljson"
+        ),
+        f"verify with profile={other!r} for this client, or avoid floats with integral "
+        "values, exponents and integers beyond 2**53 in bodies",
+        {},
+        other,
+    )
+
+
+def _lookalike(name: str) -> str | None:
+    """The participating header a look-alike name stands for (underscores, an ``x-`` prefix)."""
+    norm = name.lower().replace("_", "-")
+    if norm.startswith("x-"):
+        norm = norm[2:]
+    return norm if norm in (EXPIRY_HEADER, IDEMPOTENCY_HEADER) else None
+
+
+def _header_misses(request: _Request) -> Iterator[_NearMiss]:
+    """Participating headers sent but not signed, or signed but not sent."""
+    sent: dict[str, str] = request.base["headers"]
+    for name in (EXPIRY_HEADER, IDEMPOTENCY_HEADER):
+        if name in sent:
+            yield _NearMiss(
+                f"header_not_signed:{name}",
+                f"the {name} header was sent but not signed",
+                f"sign the request with the same {name} it sends (add the header before signing)",
+                {"headers": {k: v for k, v in sent.items() if k != name}},
+            )
+    candidates: list[tuple[str, str, str]] = []
+    for name, value in request.extra_headers.items():
+        low = name.lower()
+        if low in (EXPIRY_HEADER, IDEMPOTENCY_HEADER) and low not in sent:
+            candidates.append((low, value, "given in extra_headers"))
+    for name, value in request.pairs:
+        if not isinstance(name, str) or not isinstance(value, str):
+            continue
+        target = _lookalike(name)
+        if target is not None and name.lower() != target and target not in sent:
+            candidates.append((target, value, f"arrived as {name!r}"))
+    for target, value, how in candidates:
+        added = {**sent, target: value}
+        yield _NearMiss(
+            f"header_signed_not_sent:{target}",
+            f"the {target} header ({value}, {how}) was signed but did not reach the verifier",
+            f"send {target} under its exact name (proxies such as nginx drop header names "
+            "with underscores)",
+            {"headers": {k: added[k] for k in PARTICIPATING_HEADERS if k in added}},
+        )
+
+
+def _method_misses(request: _Request) -> Iterator[_NearMiss]:
+    method = request.method
+    for m in dict.fromkeys((method, method.lower())):
+        if m != request.base["method"]:
+            yield _NearMiss(
+                "method_case",
+                f"the method is signed as {m!r}",
+                "sign the method in upper case (POST, PUT, PATCH, DELETE)",
+                {"method": m},
+            )
+
+
+def _expiry_misses(request: _Request) -> Iterator[_NearMiss]:
+    """The expiry signed in seconds while milliseconds were sent, or the reverse."""
+    sent: dict[str, str] = request.base["headers"]
+    exp = sent.get(EXPIRY_HEADER)
+    if exp is None or not exp.isdigit():
+        return
+    exp_int = int(exp)
+    for code, other, what in (
+        ("expiry_signed_in_seconds", str(exp_int // 1000), "in seconds"),
+        ("expiry_signed_in_milliseconds", str(exp_int * 1000), "in milliseconds"),
+    ):
+        yield _NearMiss(
+            code,
+            f"the expiry is signed {what} ({other}) but sent as {exp}",
+            "sign and send the same privy-request-expiry, in milliseconds since the epoch",
+            {"headers": {**sent, EXPIRY_HEADER: other}},
+        )

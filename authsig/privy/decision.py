@@ -1,0 +1,300 @@
+"""The verdict on a request (:class:`Decision`) and how it follows from the matched signatures.
+
+:func:`decide` counts members: a key member when its key signed, a user member when any of its
+current keys signed, a nested quorum when its own threshold is met; a key listed in several
+places counts toward each. It then refuses foreign signatures (unless they are allowed), or
+approves at the threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from authsig.errors import AuthSigError, CanonicalizationError, PayloadError
+from authsig.keys import PublicKey
+from authsig.privy.quorum import KeyQuorum
+from authsig.reasons import Reason
+
+__all__ = [
+    "REASON_STATUS",
+    "Decision",
+    "Match",
+    "Member",
+    "SignatureOutcome",
+    "decide",
+    "refuse",
+    "refuse_for",
+]
+
+REASON_STATUS: Mapping[str, int] = Reason.statuses()
+"""Reason code -> HTTP status: a view of the one table, :class:`~authsig.reasons.Reason`."""
+
+MemberKind = Literal["key", "user", "quorum"]
+SignatureStatus = Literal["matched", "duplicate", "no_match"]
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member of a quorum that approved (or that a signature's key stands for).
+
+    ``id`` is the key id (RFC 7638 thumbprint) for a key, the user id for a user, and the
+    quorum's id (or display name, or ``#index``) for a nested quorum. ``quorum_id`` names the
+    nested quorum the member belongs to; ``None`` means the top-level quorum.
+    """
+
+    kind: MemberKind
+    id: str
+    display_name: str | None = None
+    quorum_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict."""
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "display_name": self.display_name,
+            "quorum_id": self.quorum_id,
+        }
+
+    def __str__(self) -> str:
+        where = "" if self.quorum_id is None else f" of nested quorum {self.quorum_id!r}"
+        name = f" ({self.display_name})" if self.display_name else ""
+        return f"{self.kind} {self.id}{name}{where}"
+
+
+@dataclass(frozen=True)
+class SignatureOutcome:
+    """What became of one entry of the signature header.
+
+    ``status``: ``matched`` (verified with ``key_id``), ``duplicate`` (the same signature as
+    entry ``duplicate_of``, possibly in its malleated form ``(r, n - s)``; not counted again)
+    or ``no_match`` (verifies with no member key: foreign signer or changed request).
+    ``index`` is the 0-based position in the header.
+    """
+
+    index: int
+    status: SignatureStatus
+    key_id: str | None = None
+    members: tuple[Member, ...] = ()
+    duplicate_of: int | None = None
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict."""
+        return {
+            "index": self.index,
+            "status": self.status,
+            "key_id": self.key_id,
+            "members": [m.to_dict() for m in self.members],
+            "duplicate_of": self.duplicate_of,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict on one request.
+
+    ``approved`` is True only when the threshold is met (and, unless foreign signatures are
+    allowed, every signature verified with a member key). ``reason`` is a reason code,
+    ``http_status`` its status, ``message`` one sentence saying what to do. ``approved_members``
+    lists the members that approved (top-level ones first, then members of nested quorums with
+    their ``quorum_id``), ``missing`` how many more top-level approvals are needed, and
+    ``signatures`` the outcome of each header entry (empty when the request was refused before
+    the signatures were matched). ``bool(decision)`` is ``decision.approved``. ``payload`` is
+    the canonical signing payload the signatures were checked against (None when the request
+    was refused before it was built); the replay store keys on it.
+    """
+
+    approved: bool
+    reason: str
+    message: str
+    http_status: int
+    approved_members: tuple[Member, ...] = ()
+    missing: int = 0
+    threshold: int = 0
+    signatures: tuple[SignatureOutcome, ...] = ()
+    payload: bytes | None = field(default=None, repr=False, compare=False)
+
+    def __bool__(self) -> bool:
+        return self.approved
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (for logs, problem documents and the CLI)."""
+        return {
+            "approved": self.approved,
+            "reason": self.reason,
+            "message": self.message,
+            "http_status": self.http_status,
+            "threshold": self.threshold,
+            "missing": self.missing,
+            "approved_members": [m.to_dict() for m in self.approved_members],
+            "signatures": [s.to_dict() for s in self.signatures],
+        }
+
+
+def refuse(reason: str, message: str, quorum: KeyQuorum) -> Decision:
+    """A refusal before any signature was matched: every approval is still missing."""
+    threshold = quorum.threshold
+    return Decision(
+        approved=False,
+        reason=reason,
+        message=message,
+        http_status=REASON_STATUS.get(reason, 400),
+        threshold=threshold,
+        missing=threshold,
+    )
+
+
+def refuse_for(exc: AuthSigError, quorum: KeyQuorum, prefix: str = "") -> Decision:
+    """The refusal for an error found in the request (its code is the reason)."""
+    reason = exc.code
+    if isinstance(exc, CanonicalizationError):
+        reason = "invalid_body"
+    elif reason not in REASON_STATUS and isinstance(exc, PayloadError):
+        reason = "invalid_payload"
+    return refuse(reason, f"Refused: {prefix}{exc.message.rstrip('.')}.", quorum)
+
+
+Match = tuple[SignatureStatus, PublicKey | None, int | None]
+"""What one signature matched: (status, the key that made it, the entry it repeats)."""
+
+_NO_MATCH_DETAIL = "verifies with no member key (changed request or a signer outside the quorum)"
+
+
+def decide(
+    quorum: KeyQuorum,
+    matches: Sequence[Match],
+    users: Mapping[str, Sequence[PublicKey]],
+    *,
+    payload: bytes,
+    allow_foreign: bool,
+    have_resolver: bool,
+) -> Decision:
+    """The Decision once every signature of the request over ``payload`` is matched.
+
+    ``users`` maps each user member to its current keys.
+    """
+    signed: dict[PublicKey, None] = {}  # the keys that made a signature, in order
+    foreign: list[int] = []
+    for i, (status, key, _) in enumerate(matches):
+        if key is not None:
+            signed[key] = None
+        elif status == "no_match":
+            foreign.append(i)
+    top, inner, key_members = _approvals(quorum, list(signed), users)
+    outcomes = tuple([_outcome(i, match, key_members) for i, match in enumerate(matches)])
+    total = len(top)
+    threshold = quorum.threshold
+    missing = max(0, threshold - total)
+    if foreign and not allow_foreign:
+        reason = "invalid_signature"
+        message = _foreign_message(quorum, foreign, len(outcomes), have_resolver)
+    elif missing == 0:
+        reason = "approved"
+        message = (
+            f"Approved: {total} of the {threshold} required member approval(s) of "
+            f"{quorum.label} are present."
+        )
+    else:
+        reason = "threshold_not_met"
+        ignored = f" ({len(foreign)} foreign signature(s) ignored)" if foreign else ""
+        message = (
+            f"Refused: {total} of the {threshold} required member approval(s) of "
+            f"{quorum.label} are present{ignored}; {missing} more member(s) must sign this "
+            "exact request."
+        )
+    return Decision(
+        approved=reason == "approved",
+        reason=reason,
+        message=message,
+        http_status=REASON_STATUS[reason],
+        approved_members=tuple(top + inner),
+        missing=0 if reason == "approved" else missing,
+        threshold=threshold,
+        signatures=outcomes,
+        payload=payload,
+    )
+
+
+def _foreign_message(quorum: KeyQuorum, foreign: list[int], count: int, resolver: bool) -> str:
+    which = ", ".join(f"#{i + 1}" for i in foreign)
+    noun, verb = ("signature", "verifies") if len(foreign) == 1 else ("signatures", "verify")
+    hint = ""
+    if quorum.all_user_ids and not resolver:
+        hint = " (no user_keys resolver was given, so user members' keys are unknown)"
+    return (
+        f"Refused: {noun} {which} of {count} {verb} with no member key of "
+        f"{quorum.label}{hint}; the request was changed after signing or signed by a "
+        "non-member: run authsig.privy.explain.explain(...) with the same arguments to find "
+        "what differs."
+    )
+
+
+def _quorum_name(q: KeyQuorum, index: int) -> str:
+    return q.id or q.display_name or f"#{index + 1}"
+
+
+def _approvals(
+    quorum: KeyQuorum, signed: list[PublicKey], users: Mapping[str, Sequence[PublicKey]]
+) -> tuple[list[Member], list[Member], dict[PublicKey, list[Member]]]:
+    """The members that approved: those of the top-level quorum (which count toward its
+    threshold), those of nested quorums, and the members each key that signed stands for. The
+    work grows with the keys that signed, not with the size of the quorum."""
+    nested = quorum.key_quorums
+    names = [_quorum_name(q, i) for i, q in enumerate(nested)]
+    top: list[Member] = []
+    inner: list[Member] = []
+    counts = [0] * len(nested)
+    key_members: dict[PublicKey, list[Member]] = {}
+    for key in signed:
+        for qi, ki in quorum.key_positions.get(key, ()):
+            if qi < 0:
+                member = Member("key", key.key_id, quorum.key_display_names[ki])
+                top.append(member)
+            else:
+                member = Member("key", key.key_id, nested[qi].key_display_names[ki], names[qi])
+                inner.append(member)
+                counts[qi] += 1
+            key_members.setdefault(key, []).append(member)
+    if users:
+        signers = set(signed)
+        for qi, q in [(-1, quorum), *enumerate(nested)]:
+            for uid in q.user_ids:
+                keys = [k for k in users.get(uid, ()) if k in signers]
+                if not keys:
+                    continue
+                if qi < 0:
+                    member = Member("user", uid)
+                    top.append(member)
+                else:
+                    member = Member("user", uid, None, names[qi])
+                    inner.append(member)
+                    counts[qi] += 1
+                for key in keys:
+                    key_members.setdefault(key, []).append(member)
+    for qi, q in enumerate(nested):
+        if counts[qi] >= q.threshold:
+            top.append(Member("quorum", names[qi], q.display_name))
+    return top, inner, key_members
+
+
+def _outcome(
+    index: int, match: Match, key_members: Mapping[PublicKey, Sequence[Member]]
+) -> SignatureOutcome:
+    status, key, duplicate_of = match
+    if status == "no_match":
+        return SignatureOutcome(index, status, detail=_NO_MATCH_DETAIL)
+    if status == "duplicate":
+        detail = f"repeats signature #{(duplicate_of or 0) + 1} (same r, s or n - s); counted once"
+    else:
+        detail = f"made by key {key.key_id if key is not None else None}"
+    if key is None:  # a repeat of a signature that matched no key
+        return SignatureOutcome(index, status, None, (), duplicate_of, detail)
+    members = tuple(key_members.get(key, ()))
+    return SignatureOutcome(index, status, key.key_id, members, duplicate_of, detail)
