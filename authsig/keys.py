@@ -147,7 +147,7 @@ class PublicKey:
     def __init__(self, crypto: ec.EllipticCurvePublicKey, *, _spki: bytes | None = None) -> None:
         """Wrap a ``cryptography`` P-256 public key (see also :meth:`from_crypto`)."""
         if not isinstance(crypto, ec.EllipticCurvePublicKey):
-            _fail(f"expected an EC public key, got {type(crypto).__name__}")
+            raise TypeError(f"expected an EC public key object, got {type(crypto).__name__}")
         if not isinstance(crypto.curve, ec.SECP256R1):
             raise WrongCurveError(
                 f"key is on {_curve_name(crypto.curve)}, expected P-256 (secp256r1)"
@@ -423,7 +423,8 @@ def load_public_key(
     Accepts base64 SPKI DER (whitespace allowed inside), PEM ``PUBLIC KEY``, a JWK (mapping
     or JSON text), DER bytes, a 65-byte uncompressed point, a :class:`PublicKey` (returned as
     is) or a :class:`PrivateKey` (its public key).
-    Raises :class:`WrongCurveError` or :class:`KeyFormatError`.
+    Raises :class:`WrongCurveError` or :class:`KeyFormatError` for unusable key data, and
+    :class:`TypeError` for a value of another type.
     """
     if isinstance(data, PublicKey):
         return data
@@ -449,7 +450,7 @@ def load_public_key(
         return _public_from_der(_strict_b64decode(text, "public key"))
     if isinstance(data, Mapping):
         return _public_from_jwk(data)
-    _fail(f"cannot load a public key from {type(data).__name__}")
+    raise TypeError(f"cannot load a public key from {type(data).__name__}")
 
 
 # --- private keys -------------------------------------------------------------------------
@@ -466,7 +467,7 @@ class PrivateKey:
     def __init__(self, crypto: ec.EllipticCurvePrivateKey) -> None:
         """Wrap a ``cryptography`` P-256 private key."""
         if not isinstance(crypto, ec.EllipticCurvePrivateKey):
-            _fail(f"expected an EC private key, got {type(crypto).__name__}")
+            raise TypeError(f"expected an EC private key object, got {type(crypto).__name__}")
         if not isinstance(crypto.curve, ec.SECP256R1):
             raise WrongCurveError(
                 f"key is on {_curve_name(crypto.curve)}, expected P-256 (secp256r1)"
@@ -658,7 +659,8 @@ def load_private_key(data: str | bytes | Mapping[str, Any] | PrivateKey) -> Priv
     Accepts base64 PKCS#8 or SEC1 DER (whitespace allowed inside; a ``wallet-auth:`` or
     ``wallet-api:`` prefix is stripped), PEM (``PRIVATE KEY`` or ``EC PRIVATE KEY``), a JWK
     with ``d`` (mapping or JSON text), DER bytes, or a :class:`PrivateKey` (returned as is).
-    Raises :class:`WrongCurveError` or :class:`KeyFormatError`; messages never echo the input.
+    Raises :class:`WrongCurveError` or :class:`KeyFormatError` (messages never echo the input),
+    and :class:`TypeError` for a value of another type.
     """
     if isinstance(data, PrivateKey):
         return data
@@ -678,4 +680,4 @@ def load_private_key(data: str | bytes | Mapping[str, Any] | PrivateKey) -> Priv
         return _private_from_der(_strict_b64decode(text, "private key"))
     if isinstance(data, Mapping):
         return _private_from_jwk(data)
-    _fail(f"cannot load a private key from {type(data).__name__}")
+    raise TypeError(f"cannot load a private key from {type(data).__name__}")

@@ -205,8 +205,10 @@ def test_auth_repr_hides_keys(keys: list[PrivateKey]) -> None:
 
 
 def test_app_id_required(keys: list[PrivateKey]) -> None:
-    with pytest.raises(AuthSigError):
+    with pytest.raises(ValueError):
         PrivyAuth("", keys[0])
+    with pytest.raises(TypeError):
+        PrivyRequestsAuth(5, keys[0])  # type: ignore[arg-type]
 
 
 # --- requests -----------------------------------------------------------------------------

@@ -354,8 +354,6 @@ def _malformed_public() -> list[Any]:
         {"crv": "P-256", "x": PUB.to_jwk()["x"], "y": PUB.to_jwk()["y"]},
         "\xff\xfe",
         b"\xff\xfe",
-        12345,
-        None,
     ]
 
 
@@ -387,7 +385,6 @@ def _malformed_private() -> list[Any]:
         dict(jwk, d="_" * 42 + "8"),  # d >= n
         "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----",
         KEY.to_pem() + KEY.to_pem(),
-        object(),
     ]
 
 
@@ -395,6 +392,18 @@ def _malformed_private() -> list[Any]:
 def test_malformed_private_keys(data: Any) -> None:
     with pytest.raises(KeyFormatError):
         load_private_key(data)
+
+
+@pytest.mark.parametrize("data", [12345, None, object(), [PUB.to_base64()]])
+def test_values_of_another_type_are_a_type_error(data: Any) -> None:
+    with pytest.raises(TypeError):
+        load_public_key(data)
+    with pytest.raises(TypeError):
+        load_private_key(data)
+    with pytest.raises(TypeError):
+        PublicKey(data)
+    with pytest.raises(TypeError):
+        PrivateKey(data)
 
 
 def test_encrypted_pkcs8_der_refused() -> None:

@@ -63,8 +63,10 @@ class _Settings:
         methods: Collection[str] | None,
         empty_body: Literal["string", "preserve"],
     ) -> None:
-        if not isinstance(app_id, str) or not app_id:
-            raise PayloadError("app_id must be a non-empty string", code="missing_header")
+        if not isinstance(app_id, str):
+            raise TypeError(f"app_id must be a str, not {type(app_id).__name__}")
+        if not app_id:
+            raise ValueError("app_id must not be empty")
         self.app_id = app_id
         self.keys = keys
         self.expires_in = expires_in
@@ -85,8 +87,10 @@ class _Settings:
         if key is None:
             return None
         value = key() if callable(key) else key
-        if not isinstance(value, str) or not value:
-            raise PayloadError("the idempotency key must be a non-empty string")
+        if not isinstance(value, str):
+            raise TypeError(f"the idempotency key must be a str, not {type(value).__name__}")
+        if not value:
+            raise ValueError("the idempotency key must not be empty")
         return value
 
     def kwargs(

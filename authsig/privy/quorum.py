@@ -1,6 +1,6 @@
 """Key quorums: who may approve a request, and how many of them must.
 
-A :class:`KeyQuorum` has three kinds of members (SPEC §1, seed 003):
+A :class:`KeyQuorum` has three kinds of members:
 
 - P-256 public keys (``public_keys``);
 - user ids (``user_ids``): a user's current keys come from the application's
@@ -80,11 +80,14 @@ def _check_display_name(value: object, what: str) -> str | None:
 
 
 def _load_member_key(value: object, index: int, label: str) -> PublicKey:
+    # A quorum often comes from JSON configuration: a member key of the wrong type is a bad
+    # configuration (QuorumError) like an unusable key text.
     try:
         return load_public_key(value)  # type: ignore[arg-type]
-    except KeyFormatError as exc:
+    except (KeyFormatError, TypeError) as exc:
+        reason = exc.message if isinstance(exc, KeyFormatError) else str(exc)
         raise QuorumError(
-            f"public key #{index + 1} of {label} cannot be used: {exc.message}; give a P-256 "
+            f"public key #{index + 1} of {label} cannot be used: {reason}; give a P-256 "
             "public key as base64 SPKI DER (it begins with MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE)"
         ) from None
 
@@ -95,6 +98,90 @@ def _as_sequence(value: object, what: str) -> Sequence[Any]:
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         raise QuorumError(f"{what} must be a list, not {type(value).__name__}")
     return tuple(value)
+
+
+def _member_keys(value: object, label: str) -> tuple[PublicKey, ...]:
+    keys = tuple(
+        _load_member_key(k, i, label) for i, k in enumerate(_as_sequence(value, "public_keys"))
+    )
+    seen: dict[PublicKey, int] = {}
+    for i, key in enumerate(keys):
+        if key in seen:
+            raise QuorumError(
+                f"public key #{i + 1} of {label} is the same key as public key "
+                f"#{seen[key] + 1} (key id {key.key_id}); list each key once"
+            )
+        seen[key] = i
+    return keys
+
+
+def _key_names(value: object, keys: tuple[PublicKey, ...], label: str) -> tuple[str | None, ...]:
+    names = tuple(_as_sequence(value, "key_display_names"))
+    if len(names) > len(keys):
+        raise QuorumError(
+            f"{label} has {len(names)} key display names for {len(keys)} public keys; "
+            "give at most one name per key"
+        )
+    names = names + (None,) * (len(keys) - len(names))
+    for i, name in enumerate(names):
+        _check_display_name(name, f"display_name of public key #{i + 1} of {label}")
+    return names
+
+
+def _user_ids(value: object, label: str) -> tuple[str, ...]:
+    users = tuple(_as_sequence(value, "user_ids"))
+    seen: set[str] = set()
+    for user in users:
+        if not isinstance(user, str) or not user:
+            raise QuorumError(f"user ids of {label} must be non-empty strings, got {user!r}")
+        if user in seen:
+            raise QuorumError(f"user {user!r} is listed twice in {label}; list each user once")
+        seen.add(user)
+    return users
+
+
+def _nested_quorums(value: object, label: str) -> tuple[KeyQuorum, ...]:
+    nested = tuple(_as_sequence(value, "key_quorums"))
+    if len(nested) > MAX_NESTED_QUORUMS:
+        raise QuorumError(
+            f"{label} has {len(nested)} nested quorums, more than the limit of "
+            f"{MAX_NESTED_QUORUMS}; merge some of them"
+        )
+    seen: list[KeyQuorum] = []
+    for q in nested:
+        if not isinstance(q, KeyQuorum):
+            raise QuorumError(
+                f"nested quorums of {label} must be KeyQuorum objects, not {type(q).__name__}"
+            )
+        if q.key_quorums:
+            raise QuorumError(
+                f"nested quorum {q.label} of {label} itself contains quorums; nesting goes "
+                "only 1 level deep: list those quorums' members directly"
+            )
+        if any(q == other or (q.id is not None and q.id == other.id) for other in seen):
+            raise QuorumError(f"nested quorum {q.label} is listed twice in {label}; list it once")
+        seen.append(q)
+    return nested
+
+
+def _check_threshold(t: object, keys: int, users: int, nested: int, label: str) -> None:
+    count = keys + users + nested
+    if count == 0:
+        raise QuorumError(
+            f"{label} has no members; give at least one public key, user id or nested quorum"
+        )
+    if t is None:
+        return
+    if isinstance(t, bool) or not isinstance(t, int):
+        raise QuorumError(
+            f"authorization_threshold of {label} must be an integer, not {type(t).__name__}"
+        )
+    if not 1 <= t <= count:
+        raise QuorumError(
+            f"authorization_threshold of {label} is {t}, but it must be from 1 to the "
+            f"number of members ({count}: {keys} keys, {users} users, "
+            f"{nested} nested quorums); lower it or add members"
+        )
 
 
 @dataclass(frozen=True)
@@ -118,86 +205,19 @@ class KeyQuorum:
 
     def __post_init__(self) -> None:
         label = self.label
-        keys = tuple(
-            _load_member_key(k, i, label)
-            for i, k in enumerate(_as_sequence(self.public_keys, "public_keys"))
-        )
-        seen_keys: dict[PublicKey, int] = {}
-        for i, key in enumerate(keys):
-            if key in seen_keys:
-                raise QuorumError(
-                    f"public key #{i + 1} of {label} is the same key as public key "
-                    f"#{seen_keys[key] + 1} (key id {key.key_id}); list each key once"
-                )
-            seen_keys[key] = i
+        keys = _member_keys(self.public_keys, label)
         object.__setattr__(self, "public_keys", keys)
-
-        names = tuple(_as_sequence(self.key_display_names, "key_display_names"))
-        if len(names) > len(keys):
-            raise QuorumError(
-                f"{label} has {len(names)} key display names for {len(keys)} public keys; "
-                "give at most one name per key"
-            )
-        names = names + (None,) * (len(keys) - len(names))
-        for i, name in enumerate(names):
-            _check_display_name(name, f"display_name of public key #{i + 1} of {label}")
-        object.__setattr__(self, "key_display_names", names)
-
-        users = tuple(_as_sequence(self.user_ids, "user_ids"))
-        seen_users: set[str] = set()
-        for user in users:
-            if not isinstance(user, str) or not user:
-                raise QuorumError(f"user ids of {label} must be non-empty strings, got {user!r}")
-            if user in seen_users:
-                raise QuorumError(f"user {user!r} is listed twice in {label}; list each user once")
-            seen_users.add(user)
+        object.__setattr__(
+            self, "key_display_names", _key_names(self.key_display_names, keys, label)
+        )
+        users = _user_ids(self.user_ids, label)
         object.__setattr__(self, "user_ids", users)
-
-        nested = tuple(_as_sequence(self.key_quorums, "key_quorums"))
-        if len(nested) > MAX_NESTED_QUORUMS:
-            raise QuorumError(
-                f"{label} has {len(nested)} nested quorums, more than the limit of "
-                f"{MAX_NESTED_QUORUMS}; merge some of them"
-            )
-        seen_nested: list[KeyQuorum] = []
-        for q in nested:
-            if not isinstance(q, KeyQuorum):
-                raise QuorumError(
-                    f"nested quorums of {label} must be KeyQuorum objects, not {type(q).__name__}"
-                )
-            if q.key_quorums:
-                raise QuorumError(
-                    f"nested quorum {q.label} of {label} itself contains quorums; nesting goes "
-                    "only 1 level deep: list those quorums' members directly"
-                )
-            if any(q == other or (q.id is not None and q.id == other.id) for other in seen_nested):
-                raise QuorumError(
-                    f"nested quorum {q.label} is listed twice in {label}; list it once"
-                )
-            seen_nested.append(q)
+        nested = _nested_quorums(self.key_quorums, label)
         object.__setattr__(self, "key_quorums", nested)
-
         _check_display_name(self.display_name, f"display_name of {label}")
         if self.id is not None and (not isinstance(self.id, str) or not self.id):
             raise QuorumError("quorum id must be a non-empty string or None")
-
-        count = len(keys) + len(users) + len(nested)
-        if count == 0:
-            raise QuorumError(
-                f"{label} has no members; give at least one public key, user id or nested quorum"
-            )
-        t = self.authorization_threshold
-        if t is not None:
-            if isinstance(t, bool) or not isinstance(t, int):
-                raise QuorumError(
-                    f"authorization_threshold of {label} must be an integer, not {type(t).__name__}"
-                )
-            if not 1 <= t <= count:
-                raise QuorumError(
-                    f"authorization_threshold of {label} is {t}, but it must be from 1 to the "
-                    f"number of members ({count}: {len(keys)} keys, {len(users)} users, "
-                    f"{len(nested)} nested quorums); lower it or add members"
-                )
+        _check_threshold(self.authorization_threshold, len(keys), len(users), len(nested), label)
 
     # --- derived values ----------------------------------------------------------------
 
@@ -343,9 +363,10 @@ def _coerce_user_keys(user_id: str, result: object) -> tuple[PublicKey, ...]:
     try:
         for item in result:
             keys.append(load_public_key(item))
-    except KeyFormatError as exc:
+    except (KeyFormatError, TypeError) as exc:  # fail closed on anything unusable
+        reason = exc.message if isinstance(exc, KeyFormatError) else str(exc)
         raise UserResolutionError(
-            f"the user key resolver returned an unusable key for user {user_id!r}: {exc.message}"
+            f"the user key resolver returned an unusable key for user {user_id!r}: {reason}"
         ) from None
     return tuple(keys)
 

@@ -1,8 +1,8 @@
 """Sign a request for Privy: the headers to send (``sign_request`` / ``sign_request_async``).
 
 The recipe: build the participating headers (``privy-app-id``, and ``privy-idempotency-key`` and
-``privy-request-expiry`` when used), canonicalize the payload of SPEC §1.1 over exactly those
-header values, sign it with every key, and join the signatures into
+``privy-request-expiry`` when used), canonicalize the payload (:mod:`authsig.privy.payload`)
+over exactly those header values, sign it with every key, and join the signatures into
 ``privy-authorization-signature``.
 
 Keys may be :class:`~authsig.keys.PrivateKey` objects or signer callables for keys held in a
@@ -21,14 +21,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Literal
 
-from authsig.errors import (
-    DuplicateSignatureError,
-    ExpiryError,
-    KeyFormatError,
-    PayloadError,
-    SignatureFormatError,
-    SignerError,
-)
+from authsig.errors import DuplicateSignatureError, SignatureFormatError, SignerError
 from authsig.keys import PrivateKey
 from authsig.privy.expiry import DEFAULT_EXPIRES_IN, make_expiry
 from authsig.privy.headers import (
@@ -36,6 +29,7 @@ from authsig.privy.headers import (
     EXPIRY_HEADER,
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
+    PrivyHeaders,
 )
 from authsig.privy.payload import signing_payload
 from authsig.signatures import AsyncSigner, Signer, decode_signature, sign
@@ -53,23 +47,30 @@ def _key_list(keys: Any) -> list[Any]:
     elif isinstance(keys, Sequence) and not isinstance(keys, str | bytes | bytearray):
         items = list(keys)
     else:
-        raise KeyFormatError(
+        raise TypeError(
             f"keys must be a PrivateKey, a signer callable or a sequence of them, not "
             f"{type(keys).__name__} (load key text with authsig.keys.load_private_key)"
         )
     if not items:
-        raise KeyFormatError("at least one key or signer is required")
+        raise ValueError("at least one key or signer is required")
     seen: set[str] = set()
     for index, item in enumerate(items):
         if isinstance(item, PrivateKey):
             if item.key_id in seen:
-                raise KeyFormatError(f"key {index + 1} repeats an earlier private key")
+                raise ValueError(f"key {index + 1} repeats an earlier private key")
             seen.add(item.key_id)
         elif not callable(item) or isinstance(item, type):
-            raise KeyFormatError(
+            raise TypeError(
                 f"key {index + 1} is a {type(item).__name__}, not a PrivateKey or signer callable"
             )
     return items
+
+
+def _check_text(name: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
 
 
 def _prepare(
@@ -84,25 +85,24 @@ def _prepare(
     empty_body: Literal["string", "preserve"],
 ) -> tuple[dict[str, str], bytes]:
     """The participating headers and the payload bytes they are signed in."""
-    if not isinstance(app_id, str) or not app_id:
-        raise PayloadError("app_id must be a non-empty string")
-    if idempotency_key is not None and (
-        not isinstance(idempotency_key, str) or not idempotency_key
-    ):
-        raise PayloadError("idempotency_key must be a non-empty string or None")
+    _check_text("app_id", app_id)
+    if idempotency_key is not None:
+        _check_text("idempotency_key", idempotency_key)
     if now_ms is not None and (isinstance(now_ms, bool) or not isinstance(now_ms, int)):
-        raise ExpiryError("now_ms must be an integer count of milliseconds since the epoch")
+        raise TypeError("now_ms must be an integer count of milliseconds since the epoch")
     headers = {APP_ID_HEADER: app_id}
     if idempotency_key is not None:
         headers[IDEMPOTENCY_HEADER] = idempotency_key
     if expires_in is not None:
         if not isinstance(expires_in, timedelta):
-            raise ExpiryError("expires_in must be a datetime.timedelta or None")
+            raise TypeError("expires_in must be a datetime.timedelta or None")
         if expires_in <= timedelta(0):
-            raise ExpiryError("expires_in must be positive (the request would already be expired)")
+            raise ValueError("expires_in must be positive (the request would already be expired)")
         headers[EXPIRY_HEADER] = make_expiry(expires_in, now_ms=now_ms)
+    # The participating headers are made here, in payload order: no need to read them back.
+    signed = PrivyHeaders(signature=None, signed=headers)
     payload = signing_payload(
-        method=method, url=url, body=body, headers=headers, empty_body=empty_body
+        method=method, url=url, body=body, headers=signed, empty_body=empty_body
     )
     return headers, payload
 
@@ -172,8 +172,10 @@ def sign_request(
     ``privy-idempotency-key`` (when given); send those exact values, since they are signed.
 
     ``now_ms`` fixes the clock (tests, vectors); ``deterministic=True`` signs private keys per
-    RFC 6979. Raises :class:`~authsig.errors.SignerError` when a signer fails or returns a
-    non-signature, and the payload/expiry/key errors of the modules it builds on.
+    RFC 6979. Raises :class:`TypeError`/:class:`ValueError` for arguments of the wrong type or
+    value, :class:`~authsig.errors.SignerError` when a signer fails or returns a
+    non-signature, and the payload errors of :func:`~authsig.privy.payload.signing_payload`
+    (a body that is not JSON or cannot be canonicalized).
     """
     items = _key_list(keys)
     headers, payload = _prepare(
