@@ -11,8 +11,8 @@
   JavaScript's rounding through an IEEE 754 double.
 
 Speed: the standard library's C JSON encoder already writes most values exactly as RFC 8785
-does. One walk over the value (:func:`_shortcuts`) marks the containers it can write, and the
-exact pure-Python encoder hands those to it, so only the unusual parts cost Python work.
+does. One walk over the value marks the containers it can write, and the exact pure-Python
+encoder hands those to it, so only the unusual parts cost Python work.
 """
 
 from __future__ import annotations

@@ -229,9 +229,9 @@ def test_body_that_cannot_be_canonicalized() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [
-        ({"method": "", "url": "u"}, ValueError),
+        ({"method": "", "url": "u"}, PayloadError),
         ({"method": 1, "url": "u"}, TypeError),
-        ({"method": "POST", "url": ""}, ValueError),
+        ({"method": "POST", "url": ""}, PayloadError),
         ({"method": "POST", "url": b"u"}, TypeError),
         ({"method": "POST", "url": "u", "empty_body": "drop"}, ValueError),
     ],

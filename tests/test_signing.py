@@ -345,7 +345,7 @@ def test_same_private_key_twice_refused(keys: list[PrivateKey]) -> None:
         ({"expires_in": 900}, TypeError),
         ({"now_ms": "1"}, TypeError),
         ({"now_ms": 1.5}, TypeError),
-        ({"method": ""}, ValueError),
+        ({"method": ""}, PayloadError),
         ({"body": b"{bad"}, PayloadError),
     ],
 )

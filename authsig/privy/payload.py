@@ -16,7 +16,7 @@ import json
 import math
 from typing import Any, Literal, NoReturn
 
-from authsig.errors import InvalidBodyError
+from authsig.errors import InvalidBodyError, PayloadError
 from authsig.jcs import canonicalize
 from authsig.privy.headers import PARTICIPATING_HEADERS, Headers, PrivyHeaders, read_headers
 
@@ -112,14 +112,18 @@ def payload_object(
     ``""``; ``"preserve"`` keeps it (the Rust SDK, and the Python SDK's
     ``preserve_empty_body``).
 
-    Raises :class:`TypeError`/:class:`ValueError` for arguments of the wrong type or an empty
-    method or URL, and :class:`~authsig.errors.PayloadError` subclasses for request parts that
-    cannot form a payload (a body that is not JSON, no app id, a participating header twice).
+    Raises :class:`TypeError`/:class:`ValueError` for arguments of the wrong type or an unknown
+    ``empty_body``, and :class:`~authsig.errors.PayloadError` subclasses for request parts that
+    cannot form a payload (an empty method or URL, a body that is not JSON, no app id, a
+    participating header twice).
     """
     if not isinstance(method, str) or not isinstance(url, str):
         raise TypeError("method and url must be str")
-    if not method or not url:
-        raise ValueError("method and url must not be empty")
+    # Empty ones are the request's fault, not the caller's: a server can hand them over.
+    if not method:
+        raise PayloadError("method must be a non-empty string")
+    if not url:
+        raise PayloadError("url must be a non-empty string")
     if empty_body not in _EMPTY_BODY:
         raise ValueError(f"empty_body must be 'string' or 'preserve', not {empty_body!r}")
     if isinstance(body, bytes | bytearray | memoryview | str):
