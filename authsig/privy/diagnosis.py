@@ -90,7 +90,7 @@ def _url_sentence(signed: str, received: str) -> str:
     if signed.rstrip("/") == received.rstrip("/"):
         return (
             f"a trailing slash differs: signed for {signed} but received as {received}; "
-            "sign and send the same URL (Privy signs URLs without a trailing slash)"
+            "sign and send the same URL"
         )
     parts = urlsplit(signed)
     origin = f"{parts.scheme}://{parts.netloc}"

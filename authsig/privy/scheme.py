@@ -163,13 +163,15 @@ class PrivyScheme:
         )
         return self._checked(info, decision, now, target)
 
-    def describe(self, target: KeyQuorum, decision: Decision) -> Facts:
-        """The quorum, its valid and required top-level approvals, and the keys that signed."""
-        required = decision.threshold or target.threshold
+    def describe(self, target: KeyQuorum, decision: Decision | None) -> Facts:
+        """The quorum, its valid and required top-level approvals, and the keys that signed
+        (approvals unknown when the Gate refused the request before it was verified)."""
+        name = target.id or target.display_name
+        if not isinstance(decision, Decision):
+            return Facts(name, None, target.threshold)
         approvals = sum(1 for m in decision.approved_members if m.quorum_id is None)
         signers = tuple(s.key_id for s in decision.signatures if s.status == "matched" and s.key_id)
-        name = target.id or target.display_name
-        return Facts(name, approvals, required, signers)
+        return Facts(name, approvals, decision.threshold or target.threshold, signers)
 
     def diagnose(
         self, info: RequestInfo, body: bytes, target: KeyQuorum, decision: Decision
