@@ -10,10 +10,13 @@ still gets the generic problem document.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -555,3 +558,32 @@ def test_redis_store_without_the_redis_package_fails_when_built(
     with pytest.raises(ModuleNotFoundError, match=r"pip install 'authsig\[redis\]'") as caught:
         RedisReplayStore("redis://127.0.0.1:6379/0")
     assert caught.value.name == "redis"
+
+
+# --- the documented audit-log recipe ---------------------------------------------------------
+
+
+def test_the_audit_log_recipe_records_who_approved(
+    keys: Keys, sign: Sign, caplog: pytest.LogCaptureFixture
+) -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "observability.md").read_text()
+    recipe = doc.split("### Recipe: an audit log", 1)[1]
+    hook_block, wiring_block = re.findall(r"```python\n(.*?)```", recipe, re.S)[:2]
+    namespace: dict[str, Any] = {}
+    exec(compile(hook_block, "docs/observability.md", "exec"), namespace)  # our own docs
+    namespace.update(app=ok_app, quorum_for=keys.quorum, AuthSigMiddleware=AuthSigMiddleware)
+    exec(compile(wiring_block, "docs/observability.md", "exec"), namespace)  # our own docs
+    app = namespace["app"]
+    with caplog.at_level(logging.INFO, logger="myapp.audit"):
+        assert post(app, PUBLIC + PATH, sign(PUBLIC + PATH, BODY)).status_code == 200
+        assert post(app, PUBLIC + PATH, {"privy-authorization-signature": "x\ny"}).status_code
+    entries = [json.loads(r.getMessage()) for r in caplog.records if r.name == "myapp.audit"]
+    approval, refusal = entries
+    assert (approval["approved"], approval["target"], approval["url"]) == (
+        True,
+        "treasury",
+        PUBLIC + PATH,
+    )
+    assert set(approval["signers"]) == {keys.alice.public_key.key_id, keys.bob.public_key.key_id}
+    assert {m["id"] for m in approval["members"]} == set(approval["signers"])
+    assert (refusal["approved"], refusal["members"]) == (False, [])
