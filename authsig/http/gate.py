@@ -388,7 +388,8 @@ class Gate:
         elif isinstance(exc, ReplayStoreUnavailableError):
             self.observer.store_failed(self.replay_store, exc.message)
         else:
-            return self._error_problem(exc)
+            failed = self._error_problem(exc)
+            return Outcome(checked.decision, failed.problem, failed.detail)
         return Outcome(checked.decision, self._build(exc.code, exc.message), exc.message)
 
     def _settle(

@@ -101,7 +101,8 @@ class PrometheusMetrics:
             registry=target,
             buckets=buckets,
         )
-        self._timers: dict[str, Any] = {}
+        # The labelled children, looked up once: labels() takes a lock on every call.
+        self._children: dict[tuple[str, str], Any] = {}
 
     @classmethod
     def default(cls) -> PrometheusMetrics:
@@ -114,16 +115,20 @@ class PrometheusMetrics:
 
     def decided(self, scheme: str, reason: str) -> None:
         """Count one decision."""
-        if reason == "approved":
-            self.approvals.labels(scheme).inc()
-        else:
-            self.refusals.labels(scheme, reason).inc()
+        counter = self._children.get((scheme, reason))
+        if counter is None:
+            if reason == "approved":
+                counter = self.approvals.labels(scheme)
+            else:
+                counter = self.refusals.labels(scheme, reason)
+            self._children[(scheme, reason)] = counter
+        counter.inc()
 
     def verified(self, scheme: str, seconds: float) -> None:
         """Observe one verification time."""
-        timer = self._timers.get(scheme)
+        timer = self._children.get((scheme, ""))
         if timer is None:
-            timer = self._timers[scheme] = self.seconds.labels(scheme)
+            timer = self._children[(scheme, "")] = self.seconds.labels(scheme)
         timer.observe(seconds)
 
 
