@@ -430,6 +430,12 @@ class Gate:
         ok = await observer.settle_async(info, record)
         return outcome if ok else self._unrecorded(info, outcome)
 
+    def _diagnosable(self, outcome: Outcome) -> bool:
+        problem = outcome.problem
+        return problem is not None and self.observer.wants_diagnosis(
+            outcome.decision, problem.reason
+        )
+
     def _unrecorded(self, info: RequestInfo | None, outcome: Outcome) -> Outcome:
         """An approval the required hook failed to record: refused and logged (the hook, which
         just failed, is not called again)."""
@@ -458,9 +464,7 @@ class Gate:
             else:
                 outcome = self._claimed(checked, fresh)
         verdict = None
-        if outcome.problem is not None and self.observer.wants_diagnosis(
-            outcome.decision, outcome.problem.reason
-        ):
+        if self._diagnosable(outcome):
             verdict = self.observer.diagnose(info, body, target, outcome.decision)
         return self._settle(info, target, outcome, seconds, verdict)
 
@@ -483,9 +487,7 @@ class Gate:
             else:
                 outcome = self._claimed(checked, fresh)
         verdict = None
-        if outcome.problem is not None and self.observer.wants_diagnosis(
-            outcome.decision, outcome.problem.reason
-        ):
+        if self._diagnosable(outcome):
             diagnose = self.observer.diagnose
             verdict = await asyncio.to_thread(diagnose, info, body, target, outcome.decision)
         return await self._settle_async(info, target, outcome, seconds, verdict)
