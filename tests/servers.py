@@ -170,7 +170,12 @@ def waitress_thread(app: Callable[..., Any], **config: Any) -> Iterator[str]:
             for channel in list(server._map.values()):
                 channel.close()
 
-        server.trigger.pull_trigger(close_all)
+        # pull_trigger queues close_all before it writes to the trigger's pipe: a worker
+        # thread waking the loop at that moment (as it does after each response) can run
+        # close_all first, which closes the pipe, and our write then fails. The server is
+        # closing either way.
+        with contextlib.suppress(OSError):
+            server.trigger.pull_trigger(close_all)
         thread.join(timeout=10)
         server.task_dispatcher.shutdown()
 

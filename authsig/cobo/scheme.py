@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from authsig.cobo.decision import CoboDecision
 from authsig.cobo.errors import CoboRequestError
 from authsig.cobo.events import (
     DEFAULT_EVENT_TOLERANCE_MS,
@@ -28,7 +29,7 @@ from authsig.cobo.signing import (
     check_request,
     load_api_keys,
 )
-from authsig.http import Checked, RequestInfo
+from authsig.http import Checked, Facts, RequestInfo
 
 __all__ = ["CoboEventScheme", "CoboRequestScheme"]
 
@@ -83,6 +84,15 @@ class _PathScoped:
         """As :meth:`verify`."""
         return self.verify(info, body, target, now)
 
+    def _signer(self, decision: CoboDecision) -> str | None:
+        raise NotImplementedError
+
+    def describe(self, target: object, decision: CoboDecision | None) -> Facts:
+        """One signature is required; on approval, who made it (for the log and the hook)."""
+        approved = decision is not None and decision.approved
+        signer = self._signer(decision) if decision is not None and approved else None
+        return Facts(None, int(approved), 1, (signer,) if signer else ())
+
 
 class CoboEventScheme(_PathScoped):
     """Cobo webhook/callback signatures: ``public_key`` (else Cobo's key for ``environment``),
@@ -107,6 +117,9 @@ class CoboEventScheme(_PathScoped):
 
     def _tenant(self, checked: CoboChecked) -> str:
         return f"cobo-event:{self.public_key.hex}"
+
+    def _signer(self, decision: CoboDecision) -> str | None:
+        return self.public_key.hex
 
     def _check(self, info: RequestInfo, body: bytes, now: int) -> CoboChecked:
         return check_event(
@@ -134,11 +147,37 @@ class CoboRequestScheme(_PathScoped):
         self.accept_sdk_empty_object = bool(accept_sdk_empty_object)
         self.paths = _paths(paths)
 
+    #: A signature that does not verify may match a common signing mistake.
+    diagnosed_reasons = frozenset({"invalid_signature"})
+
     def _tenant(self, checked: CoboChecked) -> str:
         api_key = checked.decision.api_key
         return f"cobo-request:{api_key}" if api_key else ""
 
+    def _signer(self, decision: CoboDecision) -> str | None:
+        return decision.api_key
+
+    def diagnose(
+        self, info: RequestInfo, body: bytes, target: object, decision: CoboDecision
+    ) -> str | None:
+        """The common signing mistake the signature matches (trailing slash, ``/v2`` prefix,
+        query order or encoding, empty body), or None."""
+        if decision.timestamp_ms is None:
+            return None
+        # At the request's own nonce time the freshness check passes, so only the signature
+        # is looked at again, this time with its near misses.
+        again = self._check_request(info, body, decision.timestamp_ms, explain=True)
+        _, found, hint = again.decision.message.partition("; it would match with ")
+        if not found:
+            return None
+        return f"the signature matches {hint}; sign the path, query and body exactly as sent"
+
     def _check(self, info: RequestInfo, body: bytes, now: int) -> CoboChecked:
+        return self._check_request(info, body, now, explain=False)
+
+    def _check_request(
+        self, info: RequestInfo, body: bytes, now: int, *, explain: bool
+    ) -> CoboChecked:
         return check_request(
             info.header_items,
             method=info.method,
@@ -149,5 +188,5 @@ class CoboRequestScheme(_PathScoped):
             now_ms=now,
             window_ms=self.window_ms,
             accept_sdk_empty_object=self.accept_sdk_empty_object,
-            explain=False,
+            explain=explain,
         )

@@ -58,10 +58,7 @@ class GateASGIMiddleware:
         except Disconnected:  # the client went away: nobody to answer
             return
         except Exception as exc:  # never a traceback to the client
-            logger.error(
-                "authsig: unexpected %s while checking a request", type(exc).__name__, exc_info=True
-            )
-            result = self.gate.internal_error()
+            result = self.gate.unexpected(exc)
         if isinstance(result, Problem):
             await send_problem(send, result)
         elif result is not None:
@@ -106,11 +103,11 @@ class GateASGIMiddleware:
             declared_length(info.headers.get("content-length"), gate.max_body_bytes)
             body = await _read_within(receive, gate.max_body_bytes, gate.body_timeout)
         except BodyError as exc:
-            return gate.problem("invalid_body", str(exc), info)
+            return gate.problem("invalid_body", str(exc), info, target=target)
         except TooLarge:
-            return gate.too_large(info)
+            return gate.too_large(info, target)
         except TimeoutError:
-            return gate.too_slow(info)
+            return gate.too_slow(info, target)
         outcome = await gate.check_async(info, body, target)
         if outcome.problem is not None:
             return outcome.problem

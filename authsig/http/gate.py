@@ -5,19 +5,26 @@ says whether a request needs checking (``resolve``) and checks it (``verify``), 
 :class:`Checked` with its decision and, for an approved request, the replay claim. The Gate
 owns everything around that: the body limit, the public URL, the replay store (called from
 sync code with ``add_if_absent`` and from async code with ``add_if_absent_async``, so that no
-scheme can block an event loop on a store), and the problem document of a refusal.
+scheme can block an event loop on a store), and the problem document of a refusal. Every
+decision is logged, counted and passed to the ``on_decision`` hook by
+:class:`~authsig.http.observe.Observer`, inside the Gate's own methods, so every caller of
+``screen``/``check``/``check_async`` gets them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from time import perf_counter
 from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 from urllib.parse import parse_qsl
 
 from authsig._clock import now_ms
 from authsig.errors import AuthSigError, ReplayQuotaExceededError, ReplayStoreUnavailableError
+from authsig.http.metrics import MetricsSetting, resolve_metrics
+from authsig.http.observe import DecisionHook, Observer
 from authsig.http.problem import PROBLEM_TYPE_PREFIX, Problem
 from authsig.http.proxy import ProxyHeaders
 from authsig.http.request import RequestInfo, URLSettings
@@ -83,6 +90,14 @@ class Scheme(Protocol):
     ``resolve`` returns what the request must satisfy (a quorum, a key set, ...), or None to
     pass the request through unchecked. ``verify`` checks the request against it at ``now``
     (milliseconds since the epoch). The async twins differ only where they await.
+
+    Optional, for the operator (the Gate looks them up with ``getattr``): ``screen(info,
+    target, now)`` refuses on the headers alone before the body is read;
+    ``describe(target, decision) -> Facts`` names the target and counts approvals for the log
+    and the hook; ``diagnose(info, body, target, decision) -> str | None`` says in one sentence
+    why a refusal happened and what fixes it (run on refusals only, within a budget; in a
+    worker thread under ASGI), limited to the reasons in ``diagnosed_reasons`` when the scheme
+    has that attribute.
     """
 
     name: str
@@ -104,6 +119,8 @@ class Outcome:
 
     decision: Any
     problem: Problem | None
+    detail: str = field(default="", compare=False, repr=False)
+    """The refusal's full sentence for the log (the client gets ``problem.detail``)."""
 
     @property
     def passed(self) -> bool:
@@ -125,6 +142,10 @@ class GateOptions(TypedDict, total=False):
     problem_type_prefix: str
     detailed_problems: bool
     clock: Callable[[], int] | None
+    on_decision: DecisionHook | None
+    on_decision_required: bool
+    metrics: MetricsSetting
+    explain_refusals: bool | int
 
 
 #: Headers and the query parameter with which frameworks and shims let a request pretend to be
@@ -213,6 +234,15 @@ class Gate:
       generic sentence, and the scheme's own message (which may name quorums, members or the
       server's clock) goes to the ``authsig.http`` log only; True sends it to the client.
     - ``clock``: milliseconds since the epoch (for tests); the scheme checks freshness with it.
+    - ``on_decision``: ``hook(info, record)`` (sync or async) for every approval (called before
+      the application runs) and refusal, with a :class:`~authsig.http.observe.DecisionRecord`.
+      A hook that raises is logged (once per streak of failures) and the decision stands;
+      ``on_decision_required=True`` refuses an approval the hook failed to record (500).
+    - ``metrics``: ``"auto"`` (Prometheus collectors when ``prometheus_client`` is installed,
+      else nothing), ``"prometheus"`` (required), None, or a
+      :class:`~authsig.http.metrics.Metrics` object.
+    - ``explain_refusals``: let the scheme diagnose refusals for the log, at most 60 a minute
+      (True), N a minute (an integer), or never (False).
     """
 
     def __init__(
@@ -230,6 +260,10 @@ class Gate:
         problem_type_prefix: str = PROBLEM_TYPE_PREFIX,
         detailed_problems: bool = False,
         clock: Callable[[], int] | None = None,
+        on_decision: DecisionHook | None = None,
+        on_decision_required: bool = False,
+        metrics: MetricsSetting = "auto",
+        explain_refusals: bool | int = True,
     ) -> None:
         self.scheme = scheme
         self.urls = URLSettings(public_base_url, trusted_proxies, proxy_headers)
@@ -241,32 +275,39 @@ class Gate:
         self.type_prefix = problem_type_prefix
         self.detailed_problems = bool(detailed_problems)
         self.clock: Callable[[], int] = clock if clock is not None else now_ms
+        self.observer = Observer(
+            scheme,
+            on_decision=on_decision,
+            required=on_decision_required,
+            metrics=resolve_metrics(metrics),
+            explain=explain_refusals,
+        )
 
     # -- problems
 
-    def problem(
-        self, reason: str, detail: str | None = None, info: RequestInfo | None = None
-    ) -> Problem:
-        """The problem document of ``reason``; ``detail`` reaches the client only with detailed
-        problems, and the log always (one line per refusal of a request ``info``)."""
+    def _build(self, reason: str, detail: str | None) -> Problem:
         if Reason.get(reason) is None:
             logger.error(
                 "authsig: scheme %s refused with unregistered reason %r", self._name, reason
             )
-        built = Problem.build(
-            reason, detail if self.detailed_problems else None, type_prefix=self.type_prefix
-        )
-        if info is not None:
-            # %r escapes whatever the client put into the method, path or message.
-            logger.info(
-                "authsig: refused %r %r: %s %d (%s): %r",
-                info.method,
-                info.path,
-                built.reason,
-                built.status,
-                self._name,
-                detail or "",
-            )
+        shown = detail if self.detailed_problems else None
+        return Problem.build(reason, shown, type_prefix=self.type_prefix)
+
+    def problem(
+        self,
+        reason: str,
+        detail: str | None = None,
+        info: RequestInfo | None = None,
+        *,
+        target: Any = None,
+        decision: Any = None,
+    ) -> Problem:
+        """The problem document of ``reason``; ``detail`` reaches the client only with detailed
+        problems, and the log always: the refusal of a request ``info`` (what it had to
+        satisfy: ``target``; the scheme's ``decision``, if any) is logged, counted and passed
+        to the ``on_decision`` hook."""
+        built = self._build(reason, detail)
+        self._settle(info, target, Outcome(decision, built, detail or ""), None, None)
         return built
 
     def screen(self, info: RequestInfo, target: Any) -> Problem | None:
@@ -275,96 +316,178 @@ class Gate:
         if not self.allow_method_override:
             override = _method_override(info)
             if override:
-                return self.problem("method_override", f"the request carries {override}", info)
+                detail = f"the request carries {override}"
+                return self.problem("method_override", detail, info, target=target)
         screen = getattr(self.scheme, "screen", None)
         if screen is None:
             return None
         decision = screen(info, target, self.clock())
         if decision is None or decision.approved:
             return None
-        return self.problem(decision.reason, decision.message, info)
+        message = decision.message
+        return self.problem(decision.reason, message, info, target=target, decision=decision)
 
-    def too_large(self, info: RequestInfo | None = None) -> Problem:
+    def too_large(self, info: RequestInfo | None = None, target: Any = None) -> Problem:
         """The 413 problem."""
         limit = self.max_body_bytes
-        return self.problem("body_too_large", f"the body exceeds the limit of {limit} bytes", info)
+        detail = f"the body exceeds the limit of {limit} bytes"
+        return self.problem("body_too_large", detail, info, target=target)
 
-    def too_slow(self, info: RequestInfo | None = None) -> Problem:
+    def too_slow(self, info: RequestInfo | None = None, target: Any = None) -> Problem:
         """The 408 problem."""
         detail = f"the body did not arrive within {self.body_timeout} s"
-        return self.problem("body_timeout", detail, info)
+        return self.problem("body_timeout", detail, info, target=target)
 
     def internal_error(self) -> Problem:
         """The 500 problem (the cause goes to the log only)."""
         return Problem.build("internal_error", type_prefix=self.type_prefix)
 
+    def unexpected(self, exc: BaseException) -> Problem:
+        """The 500 problem for an exception nothing expected: logged with its traceback (never
+        sent to the client) and counted."""
+        logger.error(
+            "authsig: unexpected %s while checking a request", type(exc).__name__, exc_info=exc
+        )
+        self.observer.count("internal_error")
+        return self.internal_error()
+
     @property
     def _name(self) -> str:
-        return str(getattr(self.scheme, "name", type(self.scheme).__name__))
+        return self.observer.name
 
-    def _error_problem(self, exc: AuthSigError, info: RequestInfo | None = None) -> Problem:
+    def _error_problem(self, exc: AuthSigError) -> Outcome:
         if Reason.get(exc.code) is not None and exc.code != "approved":
-            return self.problem(exc.code, exc.message, info)
+            return Outcome(None, self._build(exc.code, exc.message), exc.message)
         logger.error(
             "authsig: %s check failed with %s (%s)", self._name, type(exc).__name__, exc.code
         )
-        return self.internal_error()
+        return Outcome(None, self.internal_error(), f"{type(exc).__name__} ({exc.code})")
 
     # -- the steps around the scheme and the store (shared by check and check_async)
 
-    def _pending(self, info: RequestInfo, checked: Checked) -> Outcome | tuple[ReplayStore, str]:
+    def _pending(self, checked: Checked) -> Outcome | tuple[ReplayStore, str]:
         """The outcome when there is no replay claim to make, else the store and the key."""
         decision = checked.decision
         if not decision.approved:
-            return Outcome(decision, self.problem(decision.reason, decision.message, info))
+            message = decision.message
+            return Outcome(decision, self._build(decision.reason, message), message)
         if self.replay_store is None or checked.replay_key is None:
             return Outcome(decision, None)
         return self.replay_store, checked.replay_key
 
-    def _claimed(self, info: RequestInfo, checked: Checked, fresh: bool) -> Outcome:
+    def _claimed(self, checked: Checked, fresh: bool) -> Outcome:
+        self.observer.store_answered()
         if fresh:
             return Outcome(checked.decision, None)
-        return Outcome(checked.decision, self.problem("replayed", _REPLAYED, info))
+        return Outcome(checked.decision, self._build("replayed", _REPLAYED), _REPLAYED)
 
-    def _claim_failed(self, info: RequestInfo, checked: Checked, exc: AuthSigError) -> Outcome:
+    def _claim_failed(self, checked: Checked, exc: AuthSigError) -> Outcome:
         if isinstance(exc, ReplayQuotaExceededError):
-            logger.warning("authsig: replay quota exceeded by %s", checked.tenant)
-            return Outcome(checked.decision, self.problem(exc.code, exc.message, info))
-        if isinstance(exc, ReplayStoreUnavailableError):
-            logger.error("authsig: replay store unavailable: %s", exc.message)
-            return Outcome(checked.decision, self.problem(exc.code, exc.message, info))
-        return Outcome(checked.decision, self._error_problem(exc, info))
+            self.observer.store_answered()
+            logger.warning("authsig: replay quota exceeded by %r", checked.tenant)
+        elif isinstance(exc, ReplayStoreUnavailableError):
+            self.observer.store_failed(self.replay_store, exc.message)
+        else:
+            failed = self._error_problem(exc)
+            return Outcome(checked.decision, failed.problem, failed.detail)
+        return Outcome(checked.decision, self._build(exc.code, exc.message), exc.message)
 
-    # -- check and check_async differ only in awaiting the scheme and the store
+    def _settle(
+        self,
+        info: RequestInfo | None,
+        target: Any,
+        outcome: Outcome,
+        seconds: float | None,
+        verdict: str | None,
+    ) -> Outcome:
+        """Log, count and report ``outcome`` (sync); a required hook that fails on an
+        approval turns it into a refusal."""
+        observer = self.observer
+        if outcome.passed and observer.quiet():
+            observer.count("approved", seconds)
+            return outcome
+        record = observer.record(
+            outcome.problem, outcome.decision, outcome.detail, target, seconds, verdict
+        )
+        return outcome if observer.settle(info, record) else self._unrecorded(info, outcome)
+
+    async def _settle_async(
+        self,
+        info: RequestInfo,
+        target: Any,
+        outcome: Outcome,
+        seconds: float | None,
+        verdict: str | None,
+    ) -> Outcome:
+        """As :meth:`_settle`, awaiting an async hook."""
+        observer = self.observer
+        if outcome.passed and observer.quiet():
+            observer.count("approved", seconds)
+            return outcome
+        record = observer.record(
+            outcome.problem, outcome.decision, outcome.detail, target, seconds, verdict
+        )
+        ok = await observer.settle_async(info, record)
+        return outcome if ok else self._unrecorded(info, outcome)
+
+    def _diagnosable(self, outcome: Outcome) -> bool:
+        problem = outcome.problem
+        return problem is not None and self.observer.wants_diagnosis(
+            outcome.decision, problem.reason
+        )
+
+    def _unrecorded(self, info: RequestInfo | None, outcome: Outcome) -> Outcome:
+        """An approval the required hook failed to record: refused and logged (the hook, which
+        just failed, is not called again)."""
+        detail = "the on_decision hook failed to record this approval (on_decision_required)"
+        refused = Outcome(outcome.decision, self.internal_error(), detail)
+        self.observer.emit(info, self.observer.record(refused.problem, outcome.decision, detail))
+        return refused
+
+    # -- check and check_async differ only in awaiting the scheme, the store and the hook
 
     def check(self, info: RequestInfo, body: bytes, target: Any) -> Outcome:
         """Verify the request with the scheme and record it in the replay store (sync)."""
+        started = perf_counter()
         try:
             checked = self.scheme.verify(info, body, target, self.clock())
         except AuthSigError as exc:
-            return Outcome(None, self._error_problem(exc, info))
-        pending = self._pending(info, checked)
-        if isinstance(pending, Outcome):
-            return pending
-        store, key = pending
-        try:
-            fresh = claim(store, key, checked.keep_until_ms + 1, checked.tenant)
-        except AuthSigError as exc:
-            return self._claim_failed(info, checked, exc)
-        return self._claimed(info, checked, fresh)
+            return self._settle(info, target, self._error_problem(exc), None, None)
+        seconds = perf_counter() - started
+        outcome = self._pending(checked)
+        if not isinstance(outcome, Outcome):
+            store, key = outcome
+            try:
+                fresh = claim(store, key, checked.keep_until_ms + 1, checked.tenant)
+            except AuthSigError as exc:
+                outcome = self._claim_failed(checked, exc)
+            else:
+                outcome = self._claimed(checked, fresh)
+        verdict = None
+        if self._diagnosable(outcome):
+            verdict = self.observer.diagnose(info, body, target, outcome.decision)
+        return self._settle(info, target, outcome, seconds, verdict)
 
     async def check_async(self, info: RequestInfo, body: bytes, target: Any) -> Outcome:
-        """Verify the request with the scheme and record it in the replay store (async)."""
+        """Verify the request with the scheme and record it in the replay store (async; a
+        diagnosis of a refusal runs in a worker thread)."""
+        started = perf_counter()
         try:
             checked = await self.scheme.verify_async(info, body, target, self.clock())
         except AuthSigError as exc:
-            return Outcome(None, self._error_problem(exc, info))
-        pending = self._pending(info, checked)
-        if isinstance(pending, Outcome):
-            return pending
-        store, key = pending
-        try:
-            fresh = await claim_async(store, key, checked.keep_until_ms + 1, checked.tenant)
-        except AuthSigError as exc:
-            return self._claim_failed(info, checked, exc)
-        return self._claimed(info, checked, fresh)
+            return await self._settle_async(info, target, self._error_problem(exc), None, None)
+        seconds = perf_counter() - started
+        outcome = self._pending(checked)
+        if not isinstance(outcome, Outcome):
+            store, key = outcome
+            try:
+                fresh = await claim_async(store, key, checked.keep_until_ms + 1, checked.tenant)
+            except AuthSigError as exc:
+                outcome = self._claim_failed(checked, exc)
+            else:
+                outcome = self._claimed(checked, fresh)
+        verdict = None
+        if self._diagnosable(outcome):
+            diagnose = self.observer.diagnose
+            verdict = await asyncio.to_thread(diagnose, info, body, target, outcome.decision)
+        return await self._settle_async(info, target, outcome, seconds, verdict)

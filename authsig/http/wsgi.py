@@ -7,7 +7,6 @@ bytes; the decision is in ``environ[environ_key]``.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -23,8 +22,6 @@ from authsig.http.gate import Gate
 from authsig.http.problem import Problem, status_line
 
 __all__ = ["ENVIRON_KEY", "GateWSGIMiddleware"]
-
-logger = logging.getLogger("authsig.http")
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -47,10 +44,7 @@ class GateWSGIMiddleware:
         try:
             problem = self._check(environ)
         except Exception as exc:  # never a traceback to the client
-            logger.error(
-                "authsig: unexpected %s while checking a request", type(exc).__name__, exc_info=True
-            )
-            problem = self.gate.internal_error()
+            problem = self.gate.unexpected(exc)
         if problem is not None:
             start_response(status_line(problem.status), problem.headers())
             return [problem.body()]
@@ -73,9 +67,9 @@ class GateWSGIMiddleware:
             length = declared_length(info.headers.get("content-length"), gate.max_body_bytes)
             body = read_wsgi_body(environ, length, gate.max_body_bytes)
         except BodyError as exc:
-            return gate.problem("invalid_body", str(exc), info)
+            return gate.problem("invalid_body", str(exc), info, target=target)
         except TooLarge:
-            return gate.too_large(info)
+            return gate.too_large(info, target)
         outcome = gate.check(info, body, target)
         if outcome.problem is not None:
             return outcome.problem

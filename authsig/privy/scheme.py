@@ -6,6 +6,10 @@ it, or None to pass it through. Verification is :class:`~authsig.privy.verifier.
 the replay claim is keyed on the canonical payload the verifier checked, so that dropping or
 reordering signatures does not make a copy look new, kept for as long as the verifier could
 accept the request, and counted against the quorum's share of the store.
+
+For the operator, a refusal is described (the quorum, the approvals counted) and diagnosed:
+:mod:`authsig.privy.diagnosis` runs :func:`~authsig.privy.explain.explain` over the near misses
+a deployment produces and names the fix in one sentence for the log.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeAlias
 
 from authsig.errors import ExpiryError
-from authsig.http import Checked, RequestInfo
+from authsig.http import Checked, Facts, RequestInfo
 from authsig.policy import DEFAULT_POLICY, Policy
+from authsig.privy.diagnosis import diagnose_refusal
 from authsig.privy.expiry import check_expiry
 from authsig.privy.headers import APP_ID_HEADER, EXPIRY_HEADER, SIGNATURE_HEADER
 from authsig.privy.quorum import AnyUserKeyResolver, KeyQuorum
@@ -64,6 +69,8 @@ class PrivyScheme:
 
     name = "privy"
     signs_url = True
+    #: The refusals a near miss can explain (signatures over another URL, body or dialect).
+    diagnosed_reasons = frozenset({"invalid_signature", "threshold_not_met"})
 
     def __init__(
         self,
@@ -155,6 +162,25 @@ class PrivyScheme:
             method=info.method, url=info.url, body=body, headers=info.header_items, now_ms=now
         )
         return self._checked(info, decision, now, target)
+
+    def describe(self, target: KeyQuorum, decision: Decision | None) -> Facts:
+        """The quorum, its valid and required top-level approvals, and the keys that signed
+        (approvals unknown when the Gate refused the request before it was verified)."""
+        name = target.id or target.display_name
+        if not isinstance(decision, Decision):
+            return Facts(name, None, target.threshold)
+        approvals = sum(1 for m in decision.approved_members if m.quorum_id is None)
+        signers = tuple(s.key_id for s in decision.signatures if s.status == "matched" and s.key_id)
+        return Facts(name, approvals, decision.threshold or target.threshold, signers)
+
+    def diagnose(
+        self, info: RequestInfo, body: bytes, target: KeyQuorum, decision: Decision
+    ) -> str | None:
+        """One sentence naming what the signatures were made over instead, and the fix (None
+        when no near miss explains the refusal). A user-key resolver is consulted only when
+        it is synchronous."""
+        user_keys = self.user_keys if self._offloadable else None
+        return diagnose_refusal(info, body, target, user_keys, self.policy)  # type: ignore[arg-type]
 
     def _checked(
         self, info: RequestInfo, decision: Decision, now: int, quorum: KeyQuorum

@@ -35,6 +35,11 @@ class MemoryReplayStore(Bounded):
     several hosts.
     """
 
+    failure_hint = (
+        "the store is full: raise max_entries, shorten the requests' lifetimes, or use a "
+        "SQLiteReplayStore or RedisReplayStore"
+    )
+
     def __init__(
         self,
         max_entries: int = DEFAULT_MAX_ENTRIES,

@@ -62,6 +62,18 @@ return 1
 _SCRIPT_SHA = hashlib.sha1(_TENANT_SCRIPT.encode(), usedforsecurity=False).hexdigest()
 
 
+def _require_redis() -> None:
+    """Refuse to build the store without the redis package: at start-up, with the fix, rather
+    than a 500 on every request that reaches it."""
+    try:
+        import redis  # noqa: F401
+    except ImportError:
+        raise ModuleNotFoundError(
+            "RedisReplayStore needs the redis package: pip install 'authsig[redis]'",
+            name="redis",
+        ) from None
+
+
 def _is_async_client(client: Any) -> bool:
     try:
         import redis.asyncio as aredis
@@ -108,8 +120,15 @@ class RedisReplayStore:
     another kind in the middle of a request would be a 500 that says less. ``max_per_tenant``
     bounds one tenant's live keys (None: no bound).
 
-    Needs Redis 6.2 or later (``PXAT``). Keys are ``prefix`` + :func:`replay_key`.
+    Needs Redis 6.2 or later (``PXAT``) and the ``redis`` package (``authsig[redis]``; without
+    it the store is refused when built, with ``ModuleNotFoundError``). Keys are ``prefix`` +
+    :func:`replay_key`.
     """
+
+    failure_hint = (
+        "check that Redis is running and reachable from this host (URL, network, password, "
+        "TLS) and not out of memory"
+    )
 
     def __init__(
         self,
@@ -122,6 +141,7 @@ class RedisReplayStore:
         clock: Callable[[], int] | None = None,
     ) -> None:
         """Create the store; see the class docstring for the accepted clients."""
+        _require_redis()
         if max_per_tenant is not None and (
             isinstance(max_per_tenant, bool) or not isinstance(max_per_tenant, int)
         ):

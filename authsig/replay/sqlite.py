@@ -129,6 +129,11 @@ class SQLiteReplayStore(Bounded):
     system. Needs SQLite 3.24 or later.
     """
 
+    failure_hint = (
+        "check the store's file: free disk space, permissions, a local (not network) file "
+        "system, and no process holding a long write lock (AUTHSIG_REPLAY_DB moves it)"
+    )
+
     def __init__(
         self,
         path: str | os.PathLike[str] | None = None,
