@@ -47,10 +47,10 @@ class AuthSigError(Exception):
     decision: Any = None
     """The refusal decision this error was raised for (``Decision.raise_for_refusal``), if any."""
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str) -> None:
+        # One stable code per class: an instance never carries another (the refusal's precise
+        # reason, where it differs, travels on ``decision``).
         super().__init__(message)
-        if code is not None:
-            self.code = code
 
     @property
     def message(self) -> str:
@@ -83,9 +83,9 @@ class CanonicalizationError(AuthSigError):
 
     code = "not_canonicalizable"
 
-    def __init__(self, message: str, *, path: str = "", code: str | None = None) -> None:
+    def __init__(self, message: str, *, path: str = "") -> None:
         shown = path if path else "(root)"
-        super().__init__(f"{message} at {shown}", code=code)
+        super().__init__(f"{message} at {shown}")
         self.path = path
 
 

@@ -29,6 +29,15 @@ from authsig.privy.quorum import KeyQuorum
 from authsig.privy.signing import sign_request
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The default replay store is a SQLite file shared by every process of the host: a test run
+# gets its own, so that runs (and the developer's own services) never share state.
+if "AUTHSIG_REPLAY_DB" not in os.environ:
+    import tempfile
+
+    os.environ["AUTHSIG_REPLAY_DB"] = str(
+        Path(tempfile.mkdtemp(prefix="authsig-tests-")) / "replay.sqlite3"
+    )
 STRICT = os.environ.get("AUTHSIG_STRICT") == "1"
 
 

@@ -17,7 +17,18 @@ PKG = Path(authsig.__file__).resolve().parent
 # The scheme-neutral core: pure, no I/O (the replay package's stores are the one exception: its
 # Redis store imports redis lazily, allowed below, and its SQLite store uses the stdlib), no
 # framework, no scheme, no HTTP layer. A core module may be a package (replay).
-CORE = ["errors", "keys", "jcs", "signatures", "_recover", "policy", "_clock", "reasons", "replay"]
+CORE = [
+    "errors",
+    "keys",
+    "_keytext",
+    "jcs",
+    "signatures",
+    "_recover",
+    "policy",
+    "_clock",
+    "reasons",
+    "replay",
+]
 SCHEMES = sorted(
     p.name
     for p in PKG.iterdir()

@@ -231,8 +231,8 @@ def _foreign_message(quorum: KeyQuorum, foreign: list[int], count: int, resolver
     return (
         f"Refused: {noun} {which} of {count} {verb} with no member key of "
         f"{quorum.label}{hint}; the request was changed after signing or signed by a "
-        "non-member: run authsig.privy.explain.explain(...) with the same arguments to find "
-        "what differs."
+        "non-member: check that exactly the method, URL, body and headers that were sent "
+        "were signed, with a member's key."
     )
 
 
