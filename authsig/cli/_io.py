@@ -180,9 +180,17 @@ def load_public_key_ref(ref: str) -> PublicKey:
 def load_public_key_arg(value: str) -> PublicKey:
     """A public key given inline (base64 SPKI, PEM, JWK) or by reference (public or private)."""
     from authsig.keys import load_public_key
+    from authsig.signers.refs import is_private_key_text
 
     if value == "-" or value.lower().startswith(_REFERENCE_PREFIXES) or os.path.exists(value):
         return load_public_key_ref(value)
+    if is_private_key_text(value):
+        # A JWK with "d" would load as its public half: refuse it, so that a private key typed
+        # on a command line (and so in shell history and ps) is noticed, not silently used.
+        raise KeyFormatError(
+            "private key text given where a public key was expected: give the public key "
+            "(authsig pubkey KEY) or a key reference"
+        )
     try:
         return load_public_key(value)
     except KeyFormatError as exc:

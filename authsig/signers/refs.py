@@ -39,6 +39,7 @@ __all__ = [
     "KEY_TEXT_GIVEN",
     "KeyReference",
     "KeyReferenceError",
+    "is_private_key_text",
     "load_key_data",
     "looks_like_key_text",
     "parse_key_reference",
@@ -177,8 +178,8 @@ def read_key_text(
     return data, source
 
 
-def _is_private_text(data: str | bytes) -> bool:
-    """Guess whether key material holds a private key (used only to pick an error)."""
+def is_private_key_text(data: str | bytes) -> bool:
+    """Guess whether key text holds a private key (PEM ``PRIVATE KEY``, a JWK with ``d``)."""
     if isinstance(data, bytes):
         return False
     stripped = data.strip()
@@ -215,7 +216,7 @@ def load_key_data(data: str | bytes, source: str) -> tuple[PrivateKey | None, Pu
                 if isinstance(err, WrongCurveError):
                     raise WrongCurveError(f"{source}: {err.message}") from None
             # Both loaders failed; report the one that matches what the text looks like.
-            chosen = private_error if _is_private_text(data) else public_error
+            chosen = private_error if is_private_key_text(data) else public_error
             raise type(chosen)(
                 f"{source}: not a P-256 private or public key ({chosen.message})"
             ) from None
