@@ -60,6 +60,7 @@ class AwsKmsSigner(BaseSigner):
         if not isinstance(key_id, str) or not key_id:
             raise TypeError("key_id must be a non-empty str (key id, key ARN, alias/NAME)")
         self._key_id = key_id
+        self._owns_client = client is None
         try:
             if client is None:
                 import boto3
@@ -82,6 +83,12 @@ class AwsKmsSigner(BaseSigner):
     def kms_key_id(self) -> str:
         """The KMS key id, ARN or alias this signer was made with."""
         return self._key_id
+
+    def close(self) -> None:
+        """Close the client's connections if this signer made the client."""
+        if self._owns_client:
+            self._owns_client = False
+            self._client.close()
 
     def _sign_der(self, data: bytes) -> bytes:
         if len(data) <= MAX_RAW_MESSAGE:
