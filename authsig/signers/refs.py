@@ -268,7 +268,8 @@ def resolve_key(
     ``awskms://`` → :class:`~authsig.signers.awskms.AwsKmsSigner`); a public key there is an
     error. ``purpose="public"``: always a :class:`~authsig.keys.PublicKey` (the public half of a
     private key or of a signer's key). ``stdin`` and ``environ`` replace ``sys.stdin.buffer`` and
-    ``os.environ``.
+    ``os.environ`` for ``-``, ``env:`` and the ``pkcs11:`` PIN and module variables (boto3
+    reads its own configuration).
 
     Raises :class:`KeyReferenceError` (a ``KeyFormatError`` and a ``ValueError``) for key text
     or an unusable reference, :class:`~authsig.errors.KeyFormatError` for a file that holds no
