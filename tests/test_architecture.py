@@ -34,7 +34,7 @@ SCHEMES = sorted(
     for p in PKG.iterdir()
     if p.is_dir()
     and (p / "__init__.py").exists()
-    and p.name not in {"http", "cli", "integrations", *CORE}
+    and p.name not in {"http", "cli", "integrations", "signers", *CORE}
 )
 ADAPTERS = {"asgi", "wsgi", "cli", "demo", "testvectors", "conformance", "integrations"}
 FRAMEWORKS = {"starlette", "fastapi", "flask", "django", "uvicorn", "waitress", "gunicorn"}
@@ -98,6 +98,18 @@ def test_a_scheme_imports_no_other_scheme_and_no_framework(scheme: str) -> None:
                 assert parts[0] not in FRAMEWORKS, f"{scheme}/{path.name} imports {name}"
             else:
                 assert parts[0] not in FORBIDDEN, f"{scheme}/{path.name} imports {name}"
+
+
+def test_signers_import_only_the_core_and_their_backends() -> None:
+    # Signers (PKCS#11, KMS) sit beside the core: any scheme may sign with them, so they know
+    # no scheme; their backends (python-pkcs11, boto3) are imported, never a framework.
+    for path in _module_files("signers"):
+        for name in _imports_of(path):
+            parts = name.split(".")
+            if parts[0] == "authsig":
+                assert parts[1] in {*CORE, "signers"}, f"signers/{path.name} imports {name}"
+            elif name != "urllib.parse":  # string functions only, no network
+                assert parts[0] not in FORBIDDEN, f"signers/{path.name} imports {name}"
 
 
 def test_the_http_layer_imports_no_scheme_and_no_framework() -> None:

@@ -40,6 +40,9 @@ _EXTRAS = {
     "starlette": "asgi",
     "requests": "client",
     "redis": "redis",
+    "pkcs11": "pkcs11",
+    "boto3": "aws",
+    "botocore": "aws",
 }
 
 

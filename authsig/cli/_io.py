@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from authsig.errors import AuthSigError, KeyFormatError
+from authsig.keys import PrivateKey, PublicKey
 
 if TYPE_CHECKING:
-    from authsig.keys import PrivateKey, PublicKey
+    from authsig.signers import BaseSigner
 
 __all__ = [
     "PROG",
@@ -36,6 +37,9 @@ __all__ = [
     "load_json_file",
     "load_private_key_file",
     "load_public_key_arg",
+    "load_public_key_ref",
+    "load_signing_key",
+    "read_key_arg",
     "parse_duration",
     "parse_header_args",
     "print_headers",
@@ -127,63 +131,66 @@ def request_body(args: argparse.Namespace) -> bytes | None:
 # keys
 
 
-def _is_private_text(data: str | bytes) -> bool:
-    """Guess whether key material holds a private key (used only to pick an error)."""
-    if isinstance(data, bytes):
-        return False
-    stripped = data.strip()
-    if "PRIVATE KEY" in stripped:
-        return True
-    if stripped.startswith("{"):
-        try:
-            obj = json.loads(stripped)
-        except ValueError:
-            return False
-        return isinstance(obj, dict) and "d" in obj
-    return stripped.startswith(("wallet-auth:", "wallet-api:"))
+# Key references (FILE, -, env:VAR, file:PATH, pkcs11:, awskms://) are resolved by
+# authsig.signers.refs, the one reader of keys for the API and every command.
+_REFERENCE_PREFIXES = ("env:", "file:", "pkcs11:", "awskms://")
 
 
 def load_any_key(data: str | bytes, source: str) -> tuple[PrivateKey | None, PublicKey]:
     """Load a private or a public key: returns ``(private_or_None, public)``."""
-    from authsig.errors import WrongCurveError
-    from authsig.keys import load_private_key, load_public_key
+    from authsig.signers.refs import load_key_data
 
-    try:
-        private = load_private_key(data)
-    except KeyFormatError as private_error:
-        try:
-            public = load_public_key(data)
-        except KeyFormatError as public_error:
-            for err in (private_error, public_error):
-                if isinstance(err, WrongCurveError):
-                    raise WrongCurveError(f"{source}: {err.message}") from None
-            # Both loaders failed; report the one that matches what the text looks like.
-            chosen = private_error if _is_private_text(data) else public_error
-            raise type(chosen)(
-                f"{source}: not a P-256 private or public key ({chosen.message})"
-            ) from None
-        return None, public
-    return private, private.public_key
+    return load_key_data(data, source)
 
 
-def load_private_key_file(name: str) -> PrivateKey:
-    """The private key in file ``name`` (``-``: stdin); errors name the file."""
-    from authsig.keys import load_private_key
+def read_key_arg(ref: str) -> tuple[bytes, str]:
+    """The key text a FILE, ``-``, ``env:VAR`` or ``file:PATH`` reference holds, and its name."""
+    from authsig.signers.refs import read_key_text
 
-    data = as_text_if_possible(read_input(name))
-    try:
-        return load_private_key(data)
-    except KeyFormatError as exc:
-        raise type(exc)(f"{name}: {exc.message}") from None
+    return read_key_text(ref)
+
+
+def load_private_key_file(ref: str) -> PrivateKey:
+    """The private key that a FILE, ``-``, ``env:VAR`` or ``file:PATH`` reference holds."""
+    from authsig.signers.refs import resolve_key
+
+    if ref.lower().startswith(("pkcs11:", "awskms://")):
+        raise CLIError("this needs a key file: pkcs11: and awskms:// keys never leave their store")
+    key = resolve_key(ref, purpose="private")
+    if not isinstance(key, PrivateKey):  # unreachable: only pkcs11:/awskms:// give signers
+        raise CLIError("this needs a key file")
+    return key
+
+
+def load_signing_key(ref: str) -> PrivateKey | BaseSigner:
+    """A key to sign with: a private key (FILE, ``-``, ``env:``, ``file:``) or a signer
+    (``pkcs11:``, ``awskms://``)."""
+    from authsig.signers.refs import resolve_key
+
+    return resolve_key(ref, purpose="private")
+
+
+def load_public_key_ref(ref: str) -> PublicKey:
+    """The public key of any key reference (of the private key, token key or KMS key)."""
+    from authsig.signers.refs import resolve_key
+
+    return resolve_key(ref, purpose="public")
 
 
 def load_public_key_arg(value: str) -> PublicKey:
-    """A public key given inline (base64 SPKI, PEM, JWK) or as a file (public or private)."""
+    """A public key given inline (base64 SPKI, PEM, JWK) or by reference (public or private)."""
     from authsig.keys import load_public_key
+    from authsig.signers.refs import is_private_key_text
 
-    if value == "-" or os.path.exists(value):
-        _, public = load_any_key(as_text_if_possible(read_input(value)), value)
-        return public
+    if value == "-" or value.lower().startswith(_REFERENCE_PREFIXES) or os.path.exists(value):
+        return load_public_key_ref(value)
+    if is_private_key_text(value):
+        # A JWK with "d" would load as its public half: refuse it, so that a private key typed
+        # on a command line (and so in shell history and ps) is noticed, not silently used.
+        raise KeyFormatError(
+            "private key text given where a public key was expected: give the public key "
+            "(authsig pubkey KEY) or a key reference"
+        )
     try:
         return load_public_key(value)
     except KeyFormatError as exc:

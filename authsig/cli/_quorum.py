@@ -21,7 +21,8 @@ def user_keys(args: argparse.Namespace) -> dict[str, list[PublicKey]]:
     for item in args.user_key:
         user_id, sep, key = item.partition("=")
         if not sep or not user_id.strip() or not key.strip():
-            raise CLIError(f"invalid --user-key {item!r}: use USER_ID=KEY")
+            # Not echoed: a value without "=" may be key text pasted in the wrong place.
+            raise CLIError("invalid --user-key value: use USER_ID=KEY")
         found.setdefault(user_id.strip(), []).append(load_public_key_arg(key.strip()))
     return found
 

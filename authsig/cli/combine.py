@@ -52,7 +52,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--payload", required=True, metavar="FILE")
     p.add_argument("--quorum", metavar="FILE", help="key quorum in Privy's JSON shape")
     p.add_argument("--nested-quorum", action="append", default=[], metavar="FILE")
-    p.add_argument("--public-key", action="append", default=[], metavar="KEY")
+    p.add_argument(
+        "--public-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="a member key: inline public key or a key reference (FILE, env:VAR, pkcs11:, ...)",
+    )
     p.add_argument(
         "--user-key",
         action="append",

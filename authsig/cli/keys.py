@@ -19,7 +19,8 @@ from authsig.cli._io import (
     dump_json,
     format_key,
     load_any_key,
-    read_input,
+    load_public_key_ref,
+    read_key_arg,
     write_private_file,
 )
 
@@ -57,12 +58,15 @@ def register(subparsers: Any) -> None:
     p = add_command(
         subparsers,
         "pubkey",
-        "print the public key of a key file",
-        "Print the public key of a private or public key file (base64 PKCS#8/SEC1/SPKI DER,\n"
-        "PEM or JWK; - reads stdin).",
-        "  authsig pubkey alice.key\n  authsig pubkey alice.key --format jwk\n",
+        "print the public key of a key file, token or KMS key",
+        "Print the public key of a private or public key (base64 PKCS#8/SEC1/SPKI DER, PEM or\n"
+        "JWK). KEY is a reference: FILE, - (stdin), env:VAR, file:PATH, pkcs11:URI or\n"
+        "awskms://KEY-ID (docs/keys.md).",
+        "  authsig pubkey alice.key\n  authsig pubkey alice.key --format jwk\n"
+        "  authsig pubkey 'pkcs11:token=ops;object=alice' --json\n"
+        "  authsig pubkey awskms://alias/bob\n",
     )
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="KEY")
     p.add_argument("--format", choices=KEY_FORMATS, default="privy", help="output format")
     p.add_argument("--json", action="store_true", help="print {public_key, key_id}")
     p.set_defaults(func=run_pubkey)
@@ -78,7 +82,7 @@ def register(subparsers: Any) -> None:
         "  authsig convert alice.jwk --to privy --public\n"
         "  authsig convert pub.pem --from pem --to jwk\n",
     )
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="KEY", help="FILE, - (stdin), env:VAR or file:PATH")
     p.add_argument("--from", dest="from_format", choices=("auto", *KEY_FORMATS), default="auto")
     p.add_argument("--to", choices=KEY_FORMATS, required=True)
     p.add_argument("--public", action="store_true", help="output only the public key")
@@ -124,7 +128,7 @@ def run_keygen(args: argparse.Namespace) -> int:
 
 def run_pubkey(args: argparse.Namespace) -> int:
     """``authsig pubkey``."""
-    _, public = load_any_key(as_text_if_possible(read_input(args.file)), args.file)
+    public = load_public_key_ref(args.file)
     if args.json:
         dump_json({"public_key": public.to_base64(), "key_id": public.key_id})
     else:
@@ -145,12 +149,13 @@ def _detect_format(data: str | bytes) -> str:
 
 def run_convert(args: argparse.Namespace) -> int:
     """``authsig convert``."""
-    data = as_text_if_possible(read_input(args.file))
+    raw, source = read_key_arg(args.file)
+    data = as_text_if_possible(raw)
     if args.from_format != "auto":
         found = _detect_format(data)
         if found != args.from_format:
-            raise CLIError(f"{args.file}: looks like {found}, not {args.from_format}")
-    private, public = load_any_key(data, args.file)
+            raise CLIError(f"{source}: looks like {found}, not {args.from_format}")
+    private, public = load_any_key(data, source)
     if private is None or args.public:
         text = format_key(public, args.to)
         if args.out:
@@ -167,6 +172,6 @@ def run_convert(args: argparse.Namespace) -> int:
         sys.stdout.write(secret)
     else:
         raise CLIError(
-            f"{args.file} holds a private key: give --out FILE, --print-private-key, or --public"
+            f"{source} holds a private key: give --out FILE, --print-private-key, or --public"
         )
     return 0

@@ -8,6 +8,7 @@ Alone, ``sign`` signs a request and prints the headers. With keys held by differ
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -21,16 +22,19 @@ from authsig.cli._args import (
 from authsig.cli._io import (
     CLIError,
     dump_json,
-    load_private_key_file,
+    load_signing_key,
     parse_duration,
     print_headers,
     read_input,
     request_body,
     write_output,
 )
+from authsig.keys import PrivateKey
 
 if TYPE_CHECKING:
-    from authsig.keys import PrivateKey
+    from authsig.signers import BaseSigner
+
+    SigningKey = PrivateKey | BaseSigner
 
 __all__ = ["register", "run_payload", "run_sign"]
 
@@ -49,10 +53,17 @@ def register(subparsers: Any) -> None:
         "      --body body.json --app-id my-app\n"
         "  authsig sign --key a.key --key b.key -X PATCH --url URL -d '{\"x\":1}' \\\n"
         "      --app-id my-app --expires-in 1h --curl\n"
-        "  authsig sign --payload request.payload --key alice.key > alice.sig\n",
+        "  authsig sign --payload request.payload --key alice.key > alice.sig\n"
+        "  authsig sign --key 'pkcs11:token=ops;object=alice' --key awskms://alias/bob \\\n"
+        "      -X POST --url URL --data '{}' --app-id my-app   # keys in an HSM and in KMS\n",
     )
     p.add_argument(
-        "--key", "-k", action="append", required=True, metavar="FILE", help="private key (repeat)"
+        "--key",
+        "-k",
+        action="append",
+        required=True,
+        metavar="KEY",
+        help="private key: FILE, -, env:VAR, file:PATH, pkcs11:URI or awskms://KEY-ID (repeat)",
     )
     p.add_argument("--payload", metavar="FILE", help="sign this payload file (multi-party)")
     p.add_argument("--method", "-X")
@@ -88,10 +99,19 @@ def _require(args: argparse.Namespace, *names: str) -> None:
         raise CLIError(f"missing {', '.join(missing)}")
 
 
-def _sign_payload_file(args: argparse.Namespace, keys: list[PrivateKey]) -> int:
-    """``sign --payload``: one signature per key over the file's exact bytes."""
+def _sign_one(payload: bytes, key: SigningKey, *, deterministic: bool) -> str:
+    """One base64 DER signature of ``payload`` by a private key or a signer."""
+    import base64
+
     from authsig.signatures import sign
 
+    if isinstance(key, PrivateKey):
+        return sign(payload, key, deterministic=deterministic)
+    return base64.b64encode(key.sign(payload)).decode("ascii")
+
+
+def _sign_payload_file(args: argparse.Namespace, keys: list[SigningKey]) -> int:
+    """``sign --payload``: one signature per key over the file's exact bytes."""
     extra = [
         n
         for n in ("method", "url", "app_id", "idempotency_key", "body", "data", "now")
@@ -102,9 +122,9 @@ def _sign_payload_file(args: argparse.Namespace, keys: list[PrivateKey]) -> int:
     payload = read_input(args.payload)
     if not payload:
         raise CLIError(f"{args.payload}: empty payload")
-    signatures = [sign(payload, key, deterministic=args.deterministic) for key in keys]
+    signatures = [_sign_one(payload, key, deterministic=args.deterministic) for key in keys]
     if args.json:
-        dump_json({"signatures": signatures, "key_ids": [k.key_id for k in keys]})
+        dump_json({"signatures": signatures, "key_ids": [k.public_key.key_id for k in keys]})
     else:
         for signature in signatures:
             print(signature)
@@ -115,10 +135,25 @@ def run_sign(args: argparse.Namespace) -> int:
     """``authsig sign``."""
     if args.payload is None:
         _require(args, "method", "url", "app_id")
-    keys = [load_private_key_file(name) for name in args.key]
-    if args.payload is not None:
-        return _sign_payload_file(args, keys)
+    with contextlib.ExitStack() as stack:
+        keys: list[SigningKey] = []
+        for ref in args.key:
+            key = load_signing_key(ref)
+            if not isinstance(key, PrivateKey):
+                stack.callback(key.close)  # the token session or client it holds
+                if args.deterministic:
+                    raise CLIError(
+                        "--deterministic needs key files: pkcs11: and awskms:// keys sign "
+                        "with their own randomness"
+                    )
+            keys.append(key)
+        if args.payload is not None:
+            return _sign_payload_file(args, keys)
+        return _sign_request(args, keys)
 
+
+def _sign_request(args: argparse.Namespace, keys: list[SigningKey]) -> int:
+    """``sign`` of a request: print the headers to send."""
     from authsig.privy.signing import sign_request
 
     body = request_body(args)

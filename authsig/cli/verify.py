@@ -56,14 +56,15 @@ def _add_quorum_args(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY",
-        help="a member key: base64 SPKI/PEM/JWK inline or a key file (repeat)",
+        help="a member key: base64 SPKI/PEM/JWK inline, or a key reference (FILE, -, env:VAR, "
+        "file:PATH, pkcs11:URI, awskms://KEY-ID; repeat)",
     )
     q.add_argument(
         "--user-key",
         action="append",
         default=[],
         metavar="USER_ID=KEY",
-        help="a current key of a user member of the quorum (inline or a file; repeat)",
+        help="a current key of a user member of the quorum (inline or a reference; repeat)",
     )
     q.add_argument(
         "--threshold",
