@@ -836,3 +836,26 @@ def test_deterministic_curl_output_matches_json(tmp_path: Path) -> None:
     assert sent.pop("content-type") == "application/json"
     assert sent == headers
     assert words[words.index("--data-binary") + 1] == '{"a": "it\'s"}'
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [("--idempotency-key", "", "must not be empty"), ("--expires-in", "0s", "must be positive")],
+)
+@pytest.mark.parametrize("command", ["sign", "payload"])
+def test_request_options_are_usage_errors_not_internal_errors(
+    tmp_path: Path, command: str, option: str, value: str, says: str
+) -> None:
+    key = tmp_path / "k.key"
+    keygen = [sys.executable, "-m", "authsig", "keygen", "--out", str(key)]
+    subprocess.run(keygen, capture_output=True, check=True)
+    argv = [command, "-X", "POST", "--url", "https://api.privy.io/v1/x", "-d", "{}"]
+    argv += ["--app-id", "a", option, value]
+    if command == "sign":
+        argv += ["--key", str(key)]
+    result = subprocess.run(
+        [sys.executable, "-m", "authsig", *argv], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    assert says in result.stderr
+    assert "internal error" not in result.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from authsig.cli._args import (
@@ -152,19 +153,31 @@ def run_sign(args: argparse.Namespace) -> int:
         return _sign_request(args, keys)
 
 
+def _expiry_and_idempotency(args: argparse.Namespace) -> tuple[timedelta | None, str | None]:
+    """``--expires-in`` and ``--idempotency-key``, checked here so that a mistake is a usage
+    error the user can act on (the library raises ValueError, which the CLI treats as a bug)."""
+    if args.idempotency_key is not None and not args.idempotency_key.strip():
+        raise CLIError("--idempotency-key must not be empty; leave it out for no key")
+    expires_in = parse_duration(args.expires_in)
+    if expires_in is not None and expires_in <= timedelta(0):
+        raise CLIError("--expires-in must be positive (a request expiring now is already expired)")
+    return expires_in, args.idempotency_key
+
+
 def _sign_request(args: argparse.Namespace, keys: list[SigningKey]) -> int:
     """``sign`` of a request: print the headers to send."""
     from authsig.privy.signing import sign_request
 
     body = request_body(args)
+    expires_in, idempotency_key = _expiry_and_idempotency(args)
     headers = sign_request(
         method=args.method,
         url=args.url,
         body=body,
         app_id=args.app_id,
         keys=keys,
-        idempotency_key=args.idempotency_key,
-        expires_in=parse_duration(args.expires_in),
+        idempotency_key=idempotency_key,
+        expires_in=expires_in,
         now_ms=args.now,
         empty_body=args.empty_body,
         deterministic=args.deterministic,
@@ -188,9 +201,9 @@ def run_payload(args: argparse.Namespace) -> int:
     from authsig.privy.payload import signing_payload
 
     headers = {APP_ID_HEADER: args.app_id}
-    if args.idempotency_key is not None:
-        headers[IDEMPOTENCY_HEADER] = args.idempotency_key
-    expires_in = parse_duration(args.expires_in)
+    expires_in, idempotency_key = _expiry_and_idempotency(args)
+    if idempotency_key is not None:
+        headers[IDEMPOTENCY_HEADER] = idempotency_key
     if expires_in is not None:
         headers[EXPIRY_HEADER] = make_expiry(expires_in, now_ms=args.now)
     payload = signing_payload(
