@@ -24,12 +24,12 @@ from typing import Any, TypeAlias
 from authsig.errors import ExpiryError
 from authsig.http import Checked, Facts, RequestInfo
 from authsig.policy import DEFAULT_POLICY, Policy
+from authsig.privy.decision import refuse
 from authsig.privy.diagnosis import diagnose_refusal
 from authsig.privy.expiry import check_expiry
 from authsig.privy.headers import APP_ID_HEADER, EXPIRY_HEADER, SIGNATURE_HEADER
 from authsig.privy.quorum import AnyUserKeyResolver, KeyQuorum
 from authsig.privy.verifier import Decision, Verifier
-from authsig.reasons import Reason
 from authsig.replay import replay_key
 
 __all__ = ["PrivyScheme", "QuorumSource"]
@@ -217,11 +217,5 @@ def _tenant(quorum: KeyQuorum) -> str:
 
 
 def _refusal(quorum: KeyQuorum, reason: str, text: str) -> Decision:
-    return Decision(
-        approved=False,
-        reason=reason,
-        message=f"Refused: {text.rstrip('.')}.",
-        http_status=Reason.of(reason).status,
-        threshold=quorum.threshold,
-        missing=quorum.threshold,
-    )
+    """The verifier's own refusal-before-matching, in the verifier's sentence style."""
+    return refuse(reason, f"Refused: {text.rstrip('.')}.", quorum)
