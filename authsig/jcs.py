@@ -217,8 +217,10 @@ def _shortcuts(value: Any) -> _Shortcuts:
 
     One walk over the whole value. A container qualifies when everything in it is a plain
     ``str``/``int``/``float``/``bool``/``None``/``list``/``tuple``/``dict`` that the C encoder
-    writes as RFC 8785 does: string keys that sort the same by code point and by UTF-16 code
-    unit, integers within +-(2**53 - 1), floats whose ``repr`` is their ECMAScript form. A flat
+    writes as RFC 8785 does: string keys that sort the same by code point (the C encoder) and
+    by UTF-16 code unit (RFC 8785), which they do unless a key holds a character from U+E000 up
+    (a supplementary character sorts before it in UTF-16); integers within +-(2**53 - 1);
+    floats whose ``repr`` is their ECMAScript form. A flat
     array of finite floats also qualifies: its text is made here, with the number layout fixed
     (:func:`_relayout_floats`). The exact encoder writes everything else, and reports errors.
     """
@@ -232,7 +234,11 @@ def _walk(value: Any, found: _Shortcuts) -> bool:
     ``value`` itself is RFC 8785 as is."""
     t = type(value)
     if t is dict:
-        ok = _plain_keys(value)
+        ok = True
+        for key in value:  # text that sorts the same by code point and by UTF-16 unit
+            if type(key) is not str or not (key.isascii() or max(key) < "\ue000"):
+                ok = False
+                break
         items: Any = value.values()
     elif t is list or t is tuple:
         if len(value) >= _FLOAT_RUN and list(map(type, value)).count(float) == len(value):
@@ -260,16 +266,6 @@ def _walk(value: Any, found: _Shortcuts) -> bool:
     if ok:
         found[id(value)] = None
     return ok
-
-
-def _plain_keys(obj: dict[Any, Any]) -> bool:
-    """True when every key is a ``str`` and the keys sort the same by code point (the C
-    encoder) and by UTF-16 code unit (RFC 8785): they differ only when a key holds a character
-    from U+E000 up (a supplementary character sorts before it in UTF-16)."""
-    for key in obj:
-        if type(key) is not str or not (key.isascii() or max(key) < "\ue000"):
-            return False
-    return True
 
 
 # --- the exact encoder -------------------------------------------------------------------
@@ -453,14 +449,18 @@ def _rfc8785(value: Any, big_js: bool, *, shortcuts: bool = True) -> bytes:
     encoder: the tests check that both give the same bytes, or the same error."""
     try:
         found = _shortcuts(value) if shortcuts else {}
-        out: list[str] = []
-        _encode(value, out, big_js, found)
+        if id(value) in found:  # the whole value
+            text = found[id(value)] or _dumps(value)
+        else:
+            out: list[str] = []
+            _encode(value, out, big_js, found)
+            text = "".join(out)
     except _Fail as fail:
         fail.tokens.reverse()
         raise CanonicalizationError(fail.message, path=_pointer(fail.tokens)) from None
     except RecursionError:
         raise CanonicalizationError("value is nested too deeply (or contains a cycle)") from None
-    return _to_bytes("".join(out), value)
+    return _to_bytes(text, value)
 
 
 def _canonicaljson(value: Any) -> bytes:
