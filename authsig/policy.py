@@ -63,6 +63,18 @@ def _check_positive_int(name: str, value: object) -> None:
         raise ValueError(f"Policy.{name} must be at least 1")
 
 
+def _check_dialect(dialect: object, empty_body: str, profile: str) -> None:
+    if dialect is None:
+        return
+    if not isinstance(dialect, str):
+        raise TypeError(f"Policy.dialect must be a str or None, not {type(dialect).__name__}")
+    if not dialect:
+        raise ValueError("Policy.dialect must not be empty (None means no dialect)")
+    # One source of truth per request: a dialect fixes both, so a second value would be ignored.
+    if empty_body != "string" or profile != "rfc8785":
+        raise ValueError("Policy.dialect sets empty_body and profile; give one or the other")
+
+
 @dataclass(frozen=True)
 class Policy:
     """The verification options.
@@ -77,6 +89,10 @@ class Policy:
     - ``empty_body``: ``"string"`` signs an empty ``{}``/``[]`` body as ``""`` (the Node SDK's
       rule); ``"preserve"`` keeps it as sent.
     - ``profile``: ``"rfc8785"`` (the Node SDK) or ``"canonicaljson"`` (the Python SDK).
+    - ``dialect``: the name of a scheme's SDK dialect (Privy: ``authsig.privy.dialects``, e.g.
+      ``"privy-server-auth"``); it sets the whole payload rule (canonicalization, empty and
+      missing bodies, signed headers), so it excludes non-default ``empty_body``/``profile``.
+      ``None`` (the default) keeps the strict rules above. The scheme checks the name.
     - ``max_signatures`` / ``max_header_length``: limits on the signature header, checked
       before any per-signature work.
     """
@@ -87,6 +103,7 @@ class Policy:
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW
     empty_body: EmptyBody = "string"
     profile: Profile = "rfc8785"
+    dialect: str | None = None
     max_signatures: int = DEFAULT_MAX_SIGNATURES
     max_header_length: int = DEFAULT_MAX_HEADER_LENGTH
 
@@ -99,6 +116,7 @@ class Policy:
             raise ValueError(f"Policy.empty_body must be one of {_EMPTY_BODY}")
         if self.profile not in _PROFILES:
             raise ValueError(f"Policy.profile must be one of {_PROFILES}")
+        _check_dialect(self.dialect, self.empty_body, self.profile)
         _check_positive_int("max_signatures", self.max_signatures)
         _check_positive_int("max_header_length", self.max_header_length)
 

@@ -265,8 +265,8 @@ def test_the_python_sdk_canonicaljson_dialect_is_named(
         response = httpx.post(url + PATH, content=body.encode(), headers=headers)
     assert response.status_code == 401
     [line] = lines(log)
-    assert "canonicaljson dialect" in line.getMessage()
-    assert "set Policy(profile='canonicaljson')" in line.getMessage()
+    assert "the dialect of privy-client (Python) (canonicaljson" in line.getMessage()
+    assert "verify with Policy(dialect=\\'privy-client\\')" in line.getMessage()
     # ... and the fix it names works.
     fixed = AuthSigMiddleware(
         ok_app,
@@ -274,7 +274,7 @@ def test_the_python_sdk_canonicaljson_dialect_is_named(
         public_base_url=PUBLIC,
         replay_store=None,
         metrics=None,
-        policy=PrivyScheme(keys.quorum).policy.replace(profile="canonicaljson"),
+        policy=PrivyScheme(keys.quorum).policy.replace(dialect="privy-client"),
     )
     assert post(fixed, PUBLIC + PATH, headers, body.encode()).status_code == 200
 

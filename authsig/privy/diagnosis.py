@@ -112,6 +112,9 @@ def _sentence(miss: SignatureExplanation, received: str) -> str:
     signed = _signed_url(miss) if code.startswith("url_") or code == "alternative_url" else None
     if signed is not None:
         return _url_sentence(signed, received)
+    if code.startswith("dialect:"):
+        # "dialect:a+b": the dialects that give these bytes; the first is the one to name.
+        return f"{variant.description}, not the verifier's rules; fix: {variant.fix}"
     if code == "profile_canonicaljson":
         return (
             "signed with the Python SDK's canonicaljson dialect (privy-client), not RFC 8785; "

@@ -32,6 +32,7 @@ from authsig.errors import AuthSigError, SignatureFormatError
 from authsig.jcs import canonicalize
 from authsig.policy import Policy, Profile
 from authsig.privy._match import MemberKeys
+from authsig.privy.dialects import get_dialect
 from authsig.privy.headers import (
     EXPIRY_HEADER,
     IDEMPOTENCY_HEADER,
@@ -40,7 +41,7 @@ from authsig.privy.headers import (
     parse_signature_header,
     read_headers,
 )
-from authsig.privy.payload import parse_body, payload_object
+from authsig.privy.payload import dialect_payloads, parse_body, payload_object
 from authsig.privy.quorum import AnyUserKeyResolver, KeyQuorum, UserKeyResolver
 from authsig.privy.verifier import Decision, Verifier
 from authsig.signatures import parse_der_signature
@@ -223,12 +224,19 @@ def explanation(
     method, url, body, pairs = request
     urls = (alternative_urls,) if isinstance(alternative_urls, str) else tuple(alternative_urls)
     try:
+        dialect = None if policy.dialect is None else get_dialect(policy.dialect)
+        profile = policy.profile if dialect is None else dialect.profile
         base = payload_object(
-            method=method, url=url, body=body, headers=pairs, empty_body=policy.empty_body
+            method=method,
+            url=url,
+            body=body,
+            headers=pairs,
+            empty_body=policy.empty_body,
+            dialect=dialect,
         )
-        as_sent = canonicalize(base, profile=policy.profile)
-        near = _Request(method, url, body, pairs, base, policy.profile, urls, extra_headers or {})
-        variants = _variants(near, as_sent)
+        as_sent = canonicalize(base, profile=profile)
+        near = _Request(method, url, body, pairs, base, profile, urls, extra_headers or {})
+        variants = _variants(near, as_sent, _dialect_variants(method, url, body, pairs, policy))
     except AuthSigError:
         return Explanation(decision, None, (), ())
     tried = tuple(v.code for v in variants)
@@ -292,10 +300,15 @@ class _NearMiss(NamedTuple):
     profile: Profile | None = None
 
 
-def _variants(request: _Request, as_sent: bytes) -> list[Variant]:
-    """The payloads of every near miss that differs from the payload as sent, each once."""
+def _variants(request: _Request, as_sent: bytes, leading: list[Variant]) -> list[Variant]:
+    """The payloads of every near miss that differs from the payload as sent, each once,
+    after the ``leading`` ones (the SDK dialects, which name the client outright)."""
     out: list[Variant] = []
     seen = {as_sent}
+    for variant in leading:
+        if variant.payload not in seen:
+            seen.add(variant.payload)
+            out.append(variant)
     for miss in _near_misses(request):
         obj = {**request.base, **miss.changes}
         try:
@@ -305,6 +318,34 @@ def _variants(request: _Request, as_sent: bytes) -> list[Variant]:
         if data not in seen:
             seen.add(data)
             out.append(Variant(miss.code, miss.description, miss.fix, data))
+    return out
+
+
+def _dialect_variants(
+    method: str, url: str, body: Any, pairs: list[tuple[str, str]], policy: Policy
+) -> list[Variant]:
+    """The payload of each official SDK's dialect, and authsig's strict one when the policy
+    names a dialect (see :mod:`authsig.privy.dialects`)."""
+    out = [
+        Variant(
+            "dialect:" + "+".join(d.name for d in found),
+            "the request is signed in the dialect of "
+            + " and of ".join(f"{d.sdk} ({d.summary})" for d in found),
+            f"verify with Policy(dialect={found[0].name!r}) for this client",
+            data,
+        )
+        for found, data in dialect_payloads(method=method, url=url, body=body, headers=pairs)
+    ]
+    if policy.dialect is not None:
+        strict = canonicalize(payload_object(method=method, url=url, body=body, headers=pairs))
+        out.append(
+            Variant(
+                "dialect:strict",
+                'the request is signed with authsig\'s strict rules (RFC 8785, empty body as "")',
+                "verify without a dialect (Policy(dialect=None)) for this client",
+                strict,
+            )
+        )
     return out
 
 
@@ -361,13 +402,13 @@ def _url_misses(request: _Request) -> Iterator[_NearMiss]:
 
 
 def _body_misses(request: _Request) -> Iterator[_NearMiss]:
-    body, signed_body = request.body, request.base["body"]
+    body, signed_body = request.body, request.base.get("body")
     parsed = parse_body(body) if isinstance(body, bytes | bytearray | memoryview | str) else body
     if signed_body == "" and isinstance(parsed, dict | list | tuple) and not parsed:
         yield _NearMiss(
             "empty_body_preserved",
             f"the empty body is signed as {'{}' if isinstance(parsed, dict) else '[]'} "
-            "(Rust SDK, preserve_empty_body)",
+            "(as privy-client's preserve_empty_body does)",
             "verify with empty_body='preserve' for this client, or sign empty bodies as \"\"",
             {"body": parsed},
         )

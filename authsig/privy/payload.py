@@ -16,13 +16,15 @@ import json
 import math
 from typing import Any, Literal, NoReturn
 
-from authsig.errors import InvalidBodyError, PayloadError
+from authsig.errors import CanonicalizationError, InvalidBodyError, PayloadError
 from authsig.jcs import canonicalize
+from authsig.privy.dialects import DIALECTS, Dialect, get_dialect
 from authsig.privy.headers import PARTICIPATING_HEADERS, Headers, PrivyHeaders, read_headers
 
 __all__ = [
     "PAYLOAD_VERSION",
     "PARTICIPATING_HEADERS",
+    "dialect_payloads",
     "parse_body",
     "payload_object",
     "signing_payload",
@@ -102,6 +104,7 @@ def payload_object(
     body: Any,
     headers: Headers | PrivyHeaders,
     empty_body: Literal["string", "preserve"] = "string",
+    dialect: str | Dialect | None = None,
 ) -> dict[str, Any]:
     """Build the payload object (before canonicalization).
 
@@ -110,7 +113,10 @@ def payload_object(
     request headers (or what :func:`~authsig.privy.headers.read_headers` read from them). With
     ``empty_body="string"`` (the Node and Python SDKs) an empty object or array body becomes
     ``""``; ``"preserve"`` keeps it (the Rust SDK, and the Python SDK's
-    ``preserve_empty_body``).
+    ``preserve_empty_body``). ``dialect`` (a name from
+    :data:`~authsig.privy.dialects.DIALECTS`) builds the payload an official SDK signs instead,
+    and then replaces ``empty_body``; a participating header the dialect does not sign must not
+    be sent (:class:`~authsig.errors.PayloadError`), since nothing would protect its value.
 
     Raises :class:`TypeError`/:class:`ValueError` for arguments of the wrong type or an unknown
     ``empty_body``, and :class:`~authsig.errors.PayloadError` subclasses for request parts that
@@ -126,9 +132,10 @@ def payload_object(
         raise PayloadError("url must be a non-empty string")
     if empty_body not in _EMPTY_BODY:
         raise ValueError(f"empty_body must be 'string' or 'preserve', not {empty_body!r}")
-    if isinstance(body, bytes | bytearray | memoryview | str):
-        body = parse_body(body)
+    body, absent = _parse(body)
     signed = read_headers(headers).payload_headers()
+    if dialect is not None:
+        return _dialect_payload(get_dialect(dialect), method, url, body, absent, signed)
     if empty_body == "string" and isinstance(body, dict | list | tuple) and len(body) == 0:
         body = ""
     return {
@@ -140,6 +147,31 @@ def payload_object(
     }
 
 
+def _parse(body: Any) -> tuple[Any, bool]:
+    """The parsed body, and whether the request has none. A request without a body (None, or
+    empty/whitespace text) differs from one that sends the JSON text null: some SDKs sign the
+    two differently."""
+    if isinstance(body, bytes | bytearray | memoryview | str):
+        parsed = parse_body(body)
+        if parsed is not None:
+            return parsed, False
+        text = body if isinstance(body, str) else bytes(body).decode("utf-8")  # valid: parsed
+        return None, not text.strip(_JSON_WHITESPACE)
+    return body, body is None
+
+
+def _dialect_payload(
+    dialect: Dialect, method: str, url: str, body: Any, absent: bool, signed: dict[str, str]
+) -> dict[str, Any]:
+    for name in signed:
+        if not dialect.signs_header(name):
+            raise PayloadError(
+                f"the request sends {name}, which {dialect.sdk} (dialect {dialect.name!r}) "
+                "does not sign: its value would be unprotected; do not send it"
+            )
+    return dialect.payload_object(method=method, url=url, body=body, absent=absent, headers=signed)
+
+
 def signing_payload(
     *,
     method: str,
@@ -148,12 +180,43 @@ def signing_payload(
     headers: Headers | PrivyHeaders,
     empty_body: Literal["string", "preserve"] = "string",
     profile: Literal["rfc8785", "canonicaljson"] = "rfc8785",
+    dialect: str | Dialect | None = None,
 ) -> bytes:
     """Return the canonical bytes that Privy authorization signatures sign.
 
     See :func:`payload_object` for the arguments; ``profile="canonicaljson"`` reproduces the
-    official Python SDK's bytes instead of RFC 8785. Raises what :func:`payload_object` raises
-    and :class:`~authsig.errors.CanonicalizationError`.
+    official Python SDK's bytes instead of RFC 8785. A ``dialect`` replaces ``empty_body`` and
+    ``profile``. Raises what :func:`payload_object` raises and
+    :class:`~authsig.errors.CanonicalizationError`.
     """
-    obj = payload_object(method=method, url=url, body=body, headers=headers, empty_body=empty_body)
+    obj = payload_object(
+        method=method, url=url, body=body, headers=headers, empty_body=empty_body, dialect=dialect
+    )
+    if dialect is not None:
+        return get_dialect(dialect).canonicalize(obj)
     return canonicalize(obj, profile=profile)
+
+
+def dialect_payloads(
+    *, method: str, url: str, body: Any, headers: Headers | PrivyHeaders
+) -> list[tuple[tuple[Dialect, ...], bytes]]:
+    """The payload each dialect of :data:`~authsig.privy.dialects.DIALECTS` signs for this
+    request, grouped by bytes (dialects that agree share an entry), in table order.
+
+    A dialect is left out when the request sends a header it does not sign (it would refuse
+    the request) or when it cannot canonicalize the body. For telling which SDK made a
+    signature (``explain``).
+    """
+    body, absent = _parse(body)
+    sent = read_headers(headers).payload_headers()
+    groups: dict[bytes, list[Dialect]] = {}
+    for dialect in DIALECTS.values():
+        if not all(dialect.signs_header(name) for name in sent):
+            continue
+        obj = dialect.payload_object(method=method, url=url, body=body, absent=absent, headers=sent)
+        try:
+            data = dialect.canonicalize(obj)
+        except CanonicalizationError:
+            continue
+        groups.setdefault(data, []).append(dialect)
+    return [(tuple(found), data) for data, found in groups.items()]

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from authsig.errors import DuplicateSignatureError, SignatureFormatError, SignerError
 from authsig.keys import PrivateKey
+from authsig.privy.dialects import Dialect, get_dialect
 from authsig.privy.expiry import DEFAULT_EXPIRES_IN, make_expiry
 from authsig.privy.headers import (
     APP_ID_HEADER,
@@ -83,6 +84,7 @@ def _prepare(
     expires_in: timedelta | None,
     now_ms: int | None,
     empty_body: Literal["string", "preserve"],
+    dialect: str | Dialect | None = None,
 ) -> tuple[dict[str, str], bytes]:
     """The participating headers and the payload bytes they are signed in."""
     _check_text("app_id", app_id)
@@ -98,11 +100,16 @@ def _prepare(
             raise TypeError("expires_in must be a datetime.timedelta or None")
         if expires_in <= timedelta(0):
             raise ValueError("expires_in must be positive (the request would already be expired)")
+        if dialect is not None and not get_dialect(dialect).signs_header(EXPIRY_HEADER):
+            raise ValueError(
+                f"dialect {get_dialect(dialect).name!r} never signs {EXPIRY_HEADER}; pass "
+                "expires_in=None (an expiry it does not sign would be unprotected)"
+            )
         headers[EXPIRY_HEADER] = make_expiry(expires_in, now_ms=now_ms)
     # The participating headers are made here, in payload order: no need to read them back.
     signed = PrivyHeaders(signature=None, signed=headers)
     payload = signing_payload(
-        method=method, url=url, body=body, headers=signed, empty_body=empty_body
+        method=method, url=url, body=body, headers=signed, empty_body=empty_body, dialect=dialect
     )
     return headers, payload
 
@@ -162,6 +169,7 @@ def sign_request(
     now_ms: int | None = None,
     empty_body: Literal["string", "preserve"] = "string",
     deterministic: bool = False,
+    dialect: str | Dialect | None = None,
 ) -> dict[str, str]:
     """Sign a Privy request; returns the headers to send (lower-case names).
 
@@ -172,9 +180,13 @@ def sign_request(
     ``privy-idempotency-key`` (when given); send those exact values, since they are signed.
 
     ``now_ms`` fixes the clock (tests, vectors); ``deterministic=True`` signs private keys per
-    RFC 6979. Raises :class:`TypeError`/:class:`ValueError` for arguments of the wrong type or
-    value, :class:`~authsig.errors.SignerError` when a signer fails or returns a
-    non-signature, and the payload errors of :func:`~authsig.privy.payload.signing_payload`
+    RFC 6979. ``dialect`` signs the payload an official SDK would
+    (:data:`~authsig.privy.dialects.DIALECTS`); with a dialect that never signs the expiry,
+    ``expires_in`` must be None.
+
+    Raises :class:`TypeError`/:class:`ValueError` for arguments of the wrong type or value,
+    :class:`~authsig.errors.SignerError` when a signer fails or returns a non-signature, and
+    the payload errors of :func:`~authsig.privy.payload.signing_payload`
     (a body that is not JSON or cannot be canonicalized).
     """
     items = _key_list(keys)
@@ -187,6 +199,7 @@ def sign_request(
         expires_in=expires_in,
         now_ms=now_ms,
         empty_body=empty_body,
+        dialect=dialect,
     )
     signatures: list[str] = []
     for index, item in enumerate(items):
@@ -219,6 +232,7 @@ async def sign_request_async(
     now_ms: int | None = None,
     empty_body: Literal["string", "preserve"] = "string",
     deterministic: bool = False,
+    dialect: str | Dialect | None = None,
 ) -> dict[str, str]:
     """Like :func:`sign_request`; signers may also be ``async`` (awaited concurrently)."""
     items = _key_list(keys)
@@ -231,6 +245,7 @@ async def sign_request_async(
         expires_in=expires_in,
         now_ms=now_ms,
         empty_body=empty_body,
+        dialect=dialect,
     )
 
     async def run(index: int, item: Any) -> str:

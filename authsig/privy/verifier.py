@@ -54,6 +54,7 @@ from authsig.privy.decision import (
     refuse,
     refuse_for,
 )
+from authsig.privy.dialects import get_dialect
 from authsig.privy.expiry import check_expiry
 from authsig.privy.headers import (
     EXPIRY_HEADER,
@@ -102,6 +103,8 @@ def _check_policy(policy: object) -> Policy:
         return DEFAULT_POLICY
     if not isinstance(policy, Policy):
         raise TypeError(f"policy must be an authsig Policy, not {type(policy).__name__}")
+    if policy.dialect is not None:
+        get_dialect(policy.dialect)  # an unknown name fails here, not on the first request
     return policy
 
 
@@ -277,6 +280,7 @@ class Verifier:
                 headers=found,
                 empty_body=policy.empty_body,
                 profile=policy.profile,
+                dialect=policy.dialect,
             )
             self._check_expiry(found, now_ms)
         except AuthSigError as exc:
