@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from authsig.errors import AuthSigError, CanonicalizationError, PayloadError
 from authsig.keys import PublicKey
+from authsig.privy.codes import privy_code
 from authsig.privy.quorum import KeyQuorum
 from authsig.reasons import Reason
 
@@ -120,6 +121,12 @@ class Decision:
 
     def __bool__(self) -> bool:
         return self.approved
+
+    @property
+    def privy_code(self) -> str | None:
+        """The code Privy's API would answer for this refusal (``zero_correct_...``,
+        ``request_expired``, ...), or None: approved, or no Privy code for the reason."""
+        return privy_code(self)
 
     def __str__(self) -> str:
         return self.message
