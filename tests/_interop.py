@@ -19,8 +19,10 @@ from _envs import EnvUnavailable, node_env, python_env, run_json
 HERE = Path(__file__).resolve().parent
 NODE_SDK = "@privy-io/node@0.35.0"
 PYTHON_SDK = "privy-client==0.7.0"
+SERVER_AUTH_SDK = "@privy-io/server-auth@1.32.5"
 NODE_SCRIPT = HERE / "interop" / "privy_node.cjs"
 PYTHON_SCRIPT = HERE / "interop" / "privy_python.py"
+SERVER_AUTH_SCRIPT = HERE / "interop" / "privy_server_auth.cjs"
 
 
 def b64(data: bytes) -> str:
@@ -76,6 +78,23 @@ def node_driver() -> SdkDriver:
     )
 
 
+def server_auth_driver() -> SdkDriver:
+    """The legacy Node SDK (@privy-io/server-auth) driver; skips (fails under AUTHSIG_STRICT)
+    when it cannot be built."""
+    try:
+        folder = node_env("privy-server-auth", [SERVER_AUTH_SDK])
+    except EnvUnavailable as exc:
+        pytest.skip(f"@privy-io/server-auth unavailable: {exc}")
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node not installed")
+    return SdkDriver(
+        (node, str(SERVER_AUTH_SCRIPT), str(folder)),
+        f"node {SERVER_AUTH_SDK}",
+        SERVER_AUTH_SDK.rsplit("@", 1)[1],
+    )
+
+
 def python_driver() -> SdkDriver:
     """The Python SDK driver; skips (fails under AUTHSIG_STRICT) when it cannot be built."""
     try:
@@ -87,4 +106,14 @@ def python_driver() -> SdkDriver:
     )
 
 
-__all__ = ["NODE_SDK", "PYTHON_SDK", "SdkDriver", "b64", "node_driver", "python_driver", "unb64"]
+__all__ = [
+    "NODE_SDK",
+    "PYTHON_SDK",
+    "SERVER_AUTH_SDK",
+    "SdkDriver",
+    "b64",
+    "node_driver",
+    "python_driver",
+    "server_auth_driver",
+    "unb64",
+]
