@@ -50,6 +50,7 @@ KINDS: tuple[str, ...] = (
     "verification",
     "quorum",
     "cobo",
+    "dialects",
 )
 
 
@@ -286,6 +287,42 @@ def _check_cobo_case(case: Mapping[str, Any]) -> str | None:
     return _check_cobo_event(case)
 
 
+def _check_dialect_case(case: Mapping[str, Any]) -> str | None:
+    """The dialect's payload, the signature over it (sign_request reproduces it), and the
+    decisions of a verifier in the dialect and of a strict one."""
+    request, expected, dialect = case["request"], case["expected"], case["dialect"]
+    headers = dict(request["headers"])
+    signature = headers.pop("privy-authorization-signature")
+    payload = signing_payload(
+        method=request["method"], url=request["url"], body=request["body"], headers=headers,
+        dialect=dialect,
+    )  # fmt: skip
+    if payload.hex() != expected["payload"]["hex"]:
+        return f"payload differs: {payload!r}"
+    if payload.decode("utf-8") != expected["payload"]["utf8"]:
+        return "payload utf8 and hex disagree"
+    problem = _check_signer(0, {**case["signer"], "signature": signature}, payload)
+    if problem is not None:
+        return problem
+    expiry = headers.get("privy-request-expiry")
+    made = sign_request(
+        method=request["method"], url=request["url"], body=request["body"],
+        app_id=headers["privy-app-id"], keys=load_private_key(case["signer"]["private_key"]),
+        idempotency_key=headers.get("privy-idempotency-key"),
+        expires_in=None if expiry is None else timedelta(milliseconds=int(expiry) - NOW_MS),
+        now_ms=NOW_MS, deterministic=True, dialect=dialect,
+    )  # fmt: skip
+    if made != request["headers"]:
+        return "sign_request in the dialect produced other headers"
+    quorum = KeyQuorum.from_privy({"public_keys": [case["signer"]["public_key"]]})
+    common: dict[str, Any] = {**request, "quorum": quorum, "now_ms": NOW_MS}
+    if verify_request(**common, policy=Policy(dialect=dialect)).approved != expected["approved"]:
+        return f"a verifier in dialect {dialect} decided otherwise"
+    if verify_request(**common).approved != expected["strict_approved"]:
+        return "a strict verifier decided otherwise"
+    return None
+
+
 _CHECKERS: dict[str, _Checker] = {
     "keys": _check_key_case,
     "canonicalization": _check_canon_case,
@@ -293,6 +330,7 @@ _CHECKERS: dict[str, _Checker] = {
     "verification": _check_decision_case,
     "quorum": _check_decision_case,
     "cobo": _check_cobo_case,
+    "dialects": _check_dialect_case,
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -249,3 +250,13 @@ def test_a_dialect_value_is_accepted_where_a_name_is() -> None:
         signing_payload(method="POST", url=URL, body=b"[]", headers=APP, dialect=custom)
     )
     assert obj["body"] == []
+
+
+def test_the_published_vectors_have_cases_for_every_dialect() -> None:
+    path = Path(__file__).resolve().parent.parent / "vectors" / "dialects.json"
+    cases = json.loads(path.read_text(encoding="utf-8"))["cases"]
+    by_dialect = {name: [c for c in cases if c["dialect"] == name] for name in DIALECT_NAMES}
+    assert all(len(found) >= 3 for found in by_dialect.values())
+    # Each dialect's cases differ from the strict rules somewhere, or the case would not show it.
+    for name, found in by_dialect.items():
+        assert any(not c["expected"]["strict_approved"] for c in found), name
