@@ -260,3 +260,34 @@ def test_the_published_vectors_have_cases_for_every_dialect() -> None:
     # Each dialect's cases differ from the strict rules somewhere, or the case would not show it.
     for name, found in by_dialect.items():
         assert any(not c["expected"]["strict_approved"] for c in found), name
+
+
+# --- the CLI ----------------------------------------------------------------------------------
+
+
+def test_cli_signs_and_verifies_in_a_dialect(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from authsig.cli import main
+
+    key = generate_private_key()
+    key_file = tmp_path / "k.key"
+    key_file.write_text(key.to_base64())
+    request = ["-X", "POST", "--url", URL, "-d", "{}"]
+    sign = ["sign", "--key", str(key_file), *request, "--app-id", "app-1", "--json"]
+    # server-auth never signs the expiry: the CLI says to drop it instead of failing inside.
+    assert main([*sign, "--dialect", "privy-server-auth"]) == 2
+    assert "--expires-in none" in capsys.readouterr().err
+    assert main([*sign, "--dialect", "privy-server-auth", "--expires-in", "none"]) == 0
+    headers = json.loads(capsys.readouterr().out)
+    assert "privy-request-expiry" not in headers
+    headers_file = tmp_path / "headers.json"
+    headers_file.write_text(json.dumps(headers))
+    verify = ["verify", *request, "--headers-json", str(headers_file)]
+    verify += ["--public-key", key.public_key.to_base64()]
+    assert main([*verify, "--dialect", "privy-server-auth"]) == 0
+    assert capsys.readouterr().out.startswith("approved")
+    assert main(verify) == 1  # the strict rules sign {} as "": another payload
+    assert "invalid_signature" in capsys.readouterr().out
+    assert main([*verify, "--dialect", "privy-rust", "--profile", "canonicaljson"]) == 2
+    assert "leave out those options" in capsys.readouterr().err

@@ -31,6 +31,7 @@ from authsig.cli._io import (
     write_output,
 )
 from authsig.keys import PrivateKey
+from authsig.privy.dialects import DIALECT_NAMES, DIALECTS
 
 if TYPE_CHECKING:
     from authsig.signers import BaseSigner
@@ -71,6 +72,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--url")
     add_body_args(p)
     p.add_argument("--empty-body", choices=EMPTY_BODY_CHOICES, default="string")
+    p.add_argument(
+        "--dialect", choices=DIALECT_NAMES, help="sign as this Privy SDK does (docs/dialects.md)"
+    )
     p.add_argument("--app-id")
     p.add_argument("--expires-in", default="15m", metavar="DURATION", help="30s/15m/1h/none")
     p.add_argument("--idempotency-key")
@@ -164,12 +168,25 @@ def _expiry_and_idempotency(args: argparse.Namespace) -> tuple[timedelta | None,
     return expires_in, args.idempotency_key
 
 
+def _check_dialect(args: argparse.Namespace, expires_in: timedelta | None) -> None:
+    """A usage error for what ``sign_request`` would refuse with ValueError under --dialect."""
+    if args.dialect is None:
+        return
+    if args.empty_body != "string":
+        raise CLIError("--dialect sets the empty-body rule; leave out --empty-body")
+    if expires_in is not None and not DIALECTS[args.dialect].signs_header("privy-request-expiry"):
+        raise CLIError(
+            f"--dialect {args.dialect} never signs privy-request-expiry; pass --expires-in none"
+        )
+
+
 def _sign_request(args: argparse.Namespace, keys: list[SigningKey]) -> int:
     """``sign`` of a request: print the headers to send."""
     from authsig.privy.signing import sign_request
 
     body = request_body(args)
     expires_in, idempotency_key = _expiry_and_idempotency(args)
+    _check_dialect(args, expires_in)
     headers = sign_request(
         method=args.method,
         url=args.url,
@@ -181,6 +198,7 @@ def _sign_request(args: argparse.Namespace, keys: list[SigningKey]) -> int:
         now_ms=args.now,
         empty_body=args.empty_body,
         deterministic=args.deterministic,
+        dialect=args.dialect,
     )
     print_headers(
         headers,

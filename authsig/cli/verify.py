@@ -7,6 +7,7 @@ Both take the same arguments; they become the request parts plus one
 from __future__ import annotations
 
 import argparse
+from datetime import timedelta
 from typing import Any
 
 from authsig.cli._args import PROFILES, add_command, add_request_args
@@ -20,6 +21,7 @@ from authsig.cli._io import (
 )
 from authsig.cli._quorum import load_quorum, user_keys, user_resolver
 from authsig.policy import Policy
+from authsig.privy.dialects import DIALECT_NAMES
 
 __all__ = ["register", "run_explain", "run_verify"]
 
@@ -96,6 +98,12 @@ def _add_policy_args(parser: argparse.ArgumentParser) -> None:
         choices=PROFILES,
         default="rfc8785",
         help="canonicalization of the payload (canonicaljson = Privy's Python SDK)",
+    )
+    opts.add_argument(
+        "--dialect",
+        choices=DIALECT_NAMES,
+        help="rebuild the payload as this Privy SDK signs it (docs/dialects.md); "
+        "excludes --empty-body and --profile",
     )
 
 
@@ -183,15 +191,22 @@ def _verify_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "quorum": quorum,
         "now_ms": args.now,
         "user_keys": user_resolver(user_keys(args)),
-        "policy": Policy(
-            allow_foreign_signatures=args.allow_foreign_signatures,
-            require_expiry=args.require_expiry,
-            max_lifetime=max_lifetime,
-            clock_skew=clock_skew,
-            empty_body=args.empty_body,
-            profile=args.profile,
-        ),
+        "policy": _policy(args, max_lifetime, clock_skew),
     }
+
+
+def _policy(args: argparse.Namespace, max_lifetime: timedelta, clock_skew: timedelta) -> Policy:
+    if args.dialect is not None and (args.empty_body != "string" or args.profile != "rfc8785"):
+        raise CLIError("--dialect sets the empty-body rule and profile; leave out those options")
+    return Policy(
+        allow_foreign_signatures=args.allow_foreign_signatures,
+        require_expiry=args.require_expiry,
+        max_lifetime=max_lifetime,
+        clock_skew=clock_skew,
+        empty_body=args.empty_body,
+        profile=args.profile,
+        dialect=args.dialect,
+    )
 
 
 def run_verify(args: argparse.Namespace) -> int:
