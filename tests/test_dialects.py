@@ -291,3 +291,33 @@ def test_cli_signs_and_verifies_in_a_dialect(
     assert "invalid_signature" in capsys.readouterr().out
     assert main([*verify, "--dialect", "privy-rust", "--profile", "canonicaljson"]) == 2
     assert "leave out those options" in capsys.readouterr().err
+
+
+def test_explain_under_a_dialect_names_the_strict_rules_and_other_sdks() -> None:
+    from authsig import explain
+
+    key = generate_private_key()
+    quorum = KeyQuorum(public_keys=(key.public_key,))
+    # Signed with the strict rules (a missing body as null), verified as server-auth.
+    strict = sign_request(
+        method="DELETE", url=URL, body=None, app_id="app-1", keys=key, expires_in=None
+    )
+    report = explain(
+        method="DELETE", url=URL, body=None, headers=strict, quorum=quorum,
+        policy=Policy(dialect="privy-server-auth"),
+    )  # fmt: skip
+    assert report.decision.privy_code == "zero_correct_authorization_signatures"
+    [sig] = report.signatures
+    assert sig.variant is not None, str(report)
+    assert sig.variant.code == "dialect:strict"
+    assert b'"body":null' in sig.variant.payload
+    # Signed as @privy-io/node signs its DELETE calls: named, with the fix.
+    node = sign_request(
+        method="DELETE", url=URL, body=None, app_id="app-1", keys=key, expires_in=None,
+        dialect="privy-node",
+    )  # fmt: skip
+    report = explain(method="DELETE", url=URL, body=None, headers=node, quorum=quorum)
+    [sig] = report.signatures
+    assert sig.variant is not None, str(report)
+    assert sig.variant.code == "dialect:privy-node+privy-client"
+    assert "Policy(dialect='privy-node')" in str(report)
