@@ -105,6 +105,7 @@ def test_refusals_carry_privy_codes(keys: list[PrivateKey]) -> None:
     for headers, reason, code in cases:
         decision = _verify(keys, headers)
         assert (decision.reason, decision.privy_code) == (reason, code)
+        assert decision.to_dict()["privy_code"] == code
         assert reason in reasons_for_privy_code(code)
     allowed = Policy(allow_foreign_signatures=True)
     decision = _verify(keys, _sign(outsider), policy=allowed)

@@ -136,6 +136,7 @@ class Decision:
         return {
             "approved": self.approved,
             "reason": self.reason,
+            "privy_code": self.privy_code,
             "message": self.message,
             "http_status": self.http_status,
             "threshold": self.threshold,
