@@ -321,3 +321,12 @@ def test_explain_under_a_dialect_names_the_strict_rules_and_other_sdks() -> None
     assert sig.variant is not None, str(report)
     assert sig.variant.code == "dialect:privy-node+privy-client"
     assert "Policy(dialect='privy-node')" in str(report)
+
+
+def test_the_middleware_refuses_an_unknown_dialect_at_startup() -> None:
+    from authsig.privy.scheme import PrivyScheme
+
+    quorum = KeyQuorum(public_keys=(generate_private_key().public_key,))
+    with pytest.raises(ValueError, match="unknown dialect 'privy-jav'"):
+        PrivyScheme(quorum, policy=Policy(dialect="privy-jav"))
+    assert PrivyScheme(quorum, policy=Policy(dialect="privy-go")).policy.dialect == "privy-go"

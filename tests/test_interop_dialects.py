@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from _interop import SdkDriver, b64, node_driver, python_driver, server_auth_driver, unb64
+from servers import echo_app, uvicorn_thread
 
 from authsig import KeyQuorum, Policy, generate_private_key, sign_request, verify_request
+from authsig.asgi import AuthSigMiddleware
 from authsig.privy.payload import signing_payload
 
 pytestmark = pytest.mark.interop
@@ -179,3 +182,31 @@ def test_privy_client_calls_without_a_body_sign_its_dialect() -> None:
             method=case["method"], url=case["url"], body=wire, headers=APP, dialect="privy-client"
         )
         assert unb64(result["payload_b64"]) == ours, case
+
+
+def test_the_middleware_accepts_server_auth_requests_in_its_dialect(
+    server_auth: SdkDriver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A request signed by @privy-io/server-auth, sent over 127.0.0.1 to the ASGI middleware:
+    refused under the strict rules (the log names the SDK), accepted in its dialect."""
+    key = generate_private_key()
+    quorum = KeyQuorum(public_keys=(key.public_key,))
+    public, path, body = "https://wallets.example", "/v1/wallets/w1/rpc", "{}"
+    case = _request("POST", path, body) | {"url": public + path}
+    [signed] = server_auth.run_ok([{"op": "sign", "private_key": key.to_base64(), **case}])
+    headers = {**case["headers"], "privy-authorization-signature": signed["signature"]}
+
+    def serve(policy: Policy) -> int:
+        app = AuthSigMiddleware(
+            echo_app, quorum=quorum, public_base_url=public, replay_store="memory",
+            metrics=None, policy=policy,
+        )  # fmt: skip
+        with uvicorn_thread(app) as url:
+            return httpx.post(url + path, content=body.encode(), headers=headers).status_code
+
+    # server-auth sends no expiry, which the middleware requires by default.
+    loose = Policy(require_expiry=False)
+    with caplog.at_level("WARNING", logger="authsig.http"):
+        assert serve(loose) == 401
+    assert "@privy-io/server-auth" in caplog.text
+    assert serve(loose.replace(dialect="privy-server-auth")) == 200

@@ -26,6 +26,7 @@ from authsig.http import Checked, Facts, RequestInfo
 from authsig.policy import DEFAULT_POLICY, Policy
 from authsig.privy.decision import refuse
 from authsig.privy.diagnosis import diagnose_refusal
+from authsig.privy.dialects import get_dialect
 from authsig.privy.expiry import check_expiry
 from authsig.privy.headers import APP_ID_HEADER, EXPIRY_HEADER, SIGNATURE_HEADER
 from authsig.privy.quorum import AnyUserKeyResolver, KeyQuorum
@@ -87,6 +88,8 @@ class PrivyScheme:
         self.quorum = quorum
         self.user_keys = user_keys
         self.policy = policy if policy is not None else DEFAULT_POLICY
+        if self.policy.dialect is not None:
+            get_dialect(self.policy.dialect)  # an unknown name fails at startup, not per request
         self.app_ids = _app_ids(app_ids)
         # An async user-key resolver must run on the event loop, so such a verifier stays there.
         self._offloadable = user_keys is None or not inspect.iscoroutinefunction(user_keys)
