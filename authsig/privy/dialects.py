@@ -50,6 +50,9 @@ _ID = r"[^/?#]+"
 class Dialect:
     """How one SDK builds the signed payload and signs it.
 
+    - ``name``: the name to pass as ``dialect=``; ``sdk`` and ``checked``: the package and the
+      version (or commit) the rules were read from; ``summary``: the rules in one phrase, for
+      ``explain``;
     - ``profile``: the canonicalization (``rfc8785`` or ``canonicaljson``);
     - ``empty_object`` / ``empty_array``: the empty-body rule for ``{}`` and ``[]``;
     - ``preserve_empty_on``: ``(METHOD, path regex)`` pairs where the SDK keeps an empty body
