@@ -36,6 +36,7 @@ from authsig.cobo.signing import verify_request as cobo_verify_request
 from authsig.errors import AuthSigError
 from authsig.http.proxy import forwarded_origin, parse_trusted_proxies
 from authsig.keys import PrivateKey, load_public_key
+from authsig.policy import Policy
 from authsig.privy.expiry import check_expiry
 from authsig.privy.headers import parse_signature_header
 from authsig.privy.payload import parse_body, signing_payload
@@ -109,6 +110,18 @@ def privy_missing_app_id() -> Outcome:
     headers = _signed_headers({"privy-idempotency-key": "k1"})
     exc = _raises(lambda: signing_payload(method="POST", url=URL, body=BODY, headers=headers))
     return (exc, *_verify(headers))
+
+
+def privy_unsigned_in_dialect() -> Outcome:
+    """@privy-io/server-auth never signs the expiry: in its dialect, one sent is unprotected."""
+    headers = {"privy-app-id": "app-1", "privy-request-expiry": str(NOW_MS + 60_000)}
+    exc = _raises(
+        lambda: signing_payload(
+            method="POST", url=URL, body=BODY, headers=headers, dialect="privy-server-auth"
+        )
+    )
+    signed = _signed_headers(headers)
+    return (exc, *_verify(signed, policy=Policy(dialect="privy-server-auth")))
 
 
 def expiry(value: str) -> Callable[[], Outcome]:
@@ -571,6 +584,16 @@ CASES: list[Case] = [
         CE.CoboSignatureError,
         "invalid_signature",
         401,
+    ),
+    Case(
+        "Privy headers",
+        "`privy-request-expiry` sent under `Policy(dialect='privy-server-auth')`, which never "
+        "signs it",
+        E.PayloadError,
+        "invalid_payload",
+        "invalid_payload",
+        400,
+        privy_unsigned_in_dialect,
     ),
 ]
 
