@@ -123,7 +123,7 @@ def test_privy_client_keeps_the_empty_body_of_its_delete_calls(path: str) -> Non
         ("privy-node", ""),  # its DELETEs sign the leftover params object {} -> ""
         ("privy-server-auth", None),  # undefined: canonicalize leaves the member out
         ("privy-client", ""),  # body={} -> ""
-        ("privy-go", None),  # `json:"body,omitempty"`
+        ("privy-go", ""),  # its DELETE wrappers pass body ""
         ("privy-rust", {}),  # json!({}) kept
     ],
 )
@@ -148,7 +148,7 @@ def test_strict_rules_without_a_dialect() -> None:
 # --- headers, method, canonicalization ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("dialect", ["privy-server-auth", "privy-go", "privy-rust"])
+@pytest.mark.parametrize("dialect", ["privy-server-auth", "privy-rust"])
 def test_dialects_that_never_sign_the_expiry_refuse_it_sent(dialect: str) -> None:
     obj = payload(dialect, body={"a": 1}, privy_idempotency_key="k1")
     assert obj["headers"] == {"privy-app-id": "app-1", "privy-idempotency-key": "k1"}
@@ -156,7 +156,7 @@ def test_dialects_that_never_sign_the_expiry_refuse_it_sent(dialect: str) -> Non
         payload(dialect, body={"a": 1}, privy_request_expiry=str(NOW))
 
 
-@pytest.mark.parametrize("dialect", ["privy-node", "privy-client"])
+@pytest.mark.parametrize("dialect", ["privy-node", "privy-client", "privy-go"])
 def test_dialects_that_sign_the_expiry(dialect: str) -> None:
     obj = payload(dialect, body={"a": 1}, privy_request_expiry=str(NOW))
     assert obj["headers"]["privy-request-expiry"] == str(NOW)
@@ -241,7 +241,9 @@ def test_dialect_payloads_groups_agreeing_dialects() -> None:
     # A request that sends the expiry leaves out the dialects that never sign it.
     sent = {**APP, "privy-request-expiry": str(NOW)}
     groups = dialect_payloads(method="POST", url=URL, body=b"{}", headers=sent)
-    assert [[d.name for d in found] for found, _ in groups] == [["privy-node", "privy-client"]]
+    assert [[d.name for d in found] for found, _ in groups] == [
+        ["privy-node", "privy-client", "privy-go"]
+    ]
 
 
 def test_a_dialect_value_is_accepted_where_a_name_is() -> None:
@@ -319,7 +321,7 @@ def test_explain_under_a_dialect_names_the_strict_rules_and_other_sdks() -> None
     report = explain(method="DELETE", url=URL, body=None, headers=node, quorum=quorum)
     [sig] = report.signatures
     assert sig.variant is not None, str(report)
-    assert sig.variant.code == "dialect:privy-node+privy-client"
+    assert sig.variant.code == "dialect:privy-node+privy-client+privy-go"
     assert "Policy(dialect='privy-node')" in str(report)
 
 
@@ -330,3 +332,44 @@ def test_the_middleware_refuses_an_unknown_dialect_at_startup() -> None:
     with pytest.raises(ValueError, match="unknown dialect 'privy-jav'"):
         PrivyScheme(quorum, policy=Policy(dialect="privy-jav"))
     assert PrivyScheme(quorum, policy=Policy(dialect="privy-go")).policy.dialect == "privy-go"
+
+
+def test_a_dialect_of_your_own() -> None:
+    import dataclasses
+
+    from authsig.privy.dialects import register_dialect
+
+    old_go = dataclasses.replace(
+        DIALECTS["privy-go"],
+        name="privy-go-02eb8a48",
+        nil_body="omit",
+        signed_headers=("privy-app-id", "privy-idempotency-key"),
+    )
+    try:
+        assert register_dialect(old_go) is old_go
+        assert register_dialect(old_go) is old_go  # idempotent
+        assert "body" not in payload("privy-go-02eb8a48", method="DELETE", body=None)
+        key = generate_private_key()
+        headers = sign_request(
+            method="DELETE", url=URL, body=None, app_id="app-1", keys=key, expires_in=None,
+            dialect="privy-go-02eb8a48",
+        )  # fmt: skip
+        decision = verify_request(
+            method="DELETE", url=URL, body=None, headers=headers,
+            quorum=KeyQuorum(public_keys=(key.public_key,)),
+            policy=Policy(dialect="privy-go-02eb8a48"),
+        )  # fmt: skip
+        assert decision.approved
+        with pytest.raises(ValueError, match="already registered"):
+            register_dialect(dataclasses.replace(old_go, nil_body="null"))
+        with pytest.raises(ValueError, match="must sign privy-app-id"):
+            register_dialect(dataclasses.replace(old_go, name="x", signed_headers=()))
+        with pytest.raises(ValueError, match="signed_headers must be among"):
+            register_dialect(
+                dataclasses.replace(old_go, name="y", signed_headers=("privy-app-id", "x-a"))
+            )
+        with pytest.raises(TypeError):
+            register_dialect("privy-go")  # type: ignore[arg-type]
+    finally:
+        DIALECTS.pop("privy-go-02eb8a48", None)
+    assert tuple(DIALECTS) == DIALECT_NAMES

@@ -134,8 +134,8 @@ def test_empty_body_object_vs_string(key: PrivateKey, quorum: KeyQuorum) -> None
 def test_missing_body_signed_as_empty_string(key: PrivateKey, quorum: KeyQuorum) -> None:
     sig = signed_variant(key, body=None, tweaks={"body": ""})
     report = run(quorum, {"privy-app-id": "app-1", SIG: sig}, body=None)
-    # What @privy-io/node and privy-client sign for a call without a body (their DELETEs).
-    assert_near_miss(report, "dialect:privy-node+privy-client", key)
+    # What @privy-io/node, privy-client and Go sign for a call without a body (their DELETEs).
+    assert_near_miss(report, "dialect:privy-node+privy-client+privy-go", key)
 
 
 def test_python_sdk_canonicaljson(key: PrivateKey, quorum: KeyQuorum) -> None:

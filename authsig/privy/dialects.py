@@ -34,14 +34,15 @@ __all__ = [
     "EmptyRule",
     "NilBody",
     "get_dialect",
+    "register_dialect",
 ]
 
 EmptyRule = Literal["string", "preserve"]
 """What an empty body becomes in the payload: ``""`` (``string``) or itself (``preserve``)."""
 
-NilBody = Literal["null", "omit", "empty_object"]
+NilBody = Literal["null", "omit", "empty_object", "empty_string"]
 """What the SDK signs for a request it sends without a body: ``null``, no ``body`` member at
-all (``omit``), or ``{}`` (``empty_object``, which then follows the empty-body rule)."""
+all (``omit``), ``{}`` (``empty_object``, which then follows the empty-body rule) or ``""``."""
 
 _ID = r"[^/?#]+"
 
@@ -106,6 +107,8 @@ class Dialect:
                 body = _OMIT
             elif self.nil_body == "empty_object":
                 body = {}
+            elif self.nil_body == "empty_string":
+                body = ""
         if isinstance(body, dict | list | tuple) and not body:
             empty = body if isinstance(body, dict) else list(body)
             if self.empty_rule(method, url, empty) == "string":
@@ -218,16 +221,16 @@ DIALECTS: dict[str, Dialect] = {
         Dialect(
             name="privy-go",
             sdk="github.com/privy-io/go-sdk",
-            checked="authorization/authorization.go @ 02eb8a48",
+            checked="authorization/authorization.go @ 6ca3a7d5 and its service wrappers",
             profile="rfc8785",
             empty_object="string",
             empty_array="preserve",
-            nil_body="omit",
-            signed_headers=_NO_EXPIRY,
+            nil_body="empty_string",
+            signed_headers=_ALL,
             key_prefixes=(),
             deterministic=False,
             upper_cases_method=False,
-            summary='only {} signed as "" ([] as is), a missing body left out, expiry not signed',
+            summary='only {} signed as "" ([] as is), its DELETE calls sign ""',
         ),
         Dialect(
             name="privy-rust",
@@ -247,7 +250,27 @@ DIALECTS: dict[str, Dialect] = {
 }
 
 DIALECT_NAMES: tuple[str, ...] = tuple(DIALECTS)
-"""The dialect names, in table order."""
+"""The names of the official SDKs' dialects, in table order."""
+
+
+def register_dialect(dialect: Dialect) -> Dialect:
+    """Add a dialect of your own (an older SDK version, an in-house client) to the table, so
+    that ``Policy(dialect=name)`` and ``explain`` know it; idempotent for an identical value.
+
+    Raises :class:`TypeError` for another type and :class:`ValueError` when the name is taken
+    by another dialect or when a header it signs is not a participating one.
+    """
+    if not isinstance(dialect, Dialect):
+        raise TypeError(f"dialect must be a Dialect, not {type(dialect).__name__}")
+    if not dialect.name or APP_ID_HEADER not in dialect.signed_headers:
+        raise ValueError("a dialect needs a name and must sign privy-app-id")
+    if any(h not in PARTICIPATING_HEADERS for h in dialect.signed_headers):
+        raise ValueError(f"signed_headers must be among {PARTICIPATING_HEADERS}")
+    existing = DIALECTS.get(dialect.name)
+    if existing is not None and existing != dialect:
+        raise ValueError(f"dialect {dialect.name!r} is already registered with other rules")
+    DIALECTS[dialect.name] = dialect
+    return dialect
 
 
 def get_dialect(dialect: str | Dialect) -> Dialect:
