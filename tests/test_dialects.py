@@ -373,3 +373,22 @@ def test_a_dialect_of_your_own() -> None:
     finally:
         DIALECTS.pop("privy-go-02eb8a48", None)
     assert tuple(DIALECTS) == DIALECT_NAMES
+
+
+def test_a_dialect_excludes_the_old_knobs_everywhere() -> None:
+    key = generate_private_key()
+    with pytest.raises(ValueError, match="give dialect or empty_body"):
+        signing_payload(
+            method="POST", url=URL, body=b"{}", headers=APP, empty_body="preserve",
+            dialect="privy-rust",
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="give dialect or profile"):
+        signing_payload(
+            method="POST", url=URL, body=b"{}", headers=APP, profile="canonicaljson",
+            dialect="privy-client",
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="give dialect or empty_body"):
+        sign_request(
+            method="POST", url=URL, body=b"{}", app_id="a", keys=key, expires_in=None,
+            empty_body="preserve", dialect="privy-rust",
+        )  # fmt: skip

@@ -114,9 +114,10 @@ def payload_object(
     ``empty_body="string"`` (the Node and Python SDKs) an empty object or array body becomes
     ``""``; ``"preserve"`` keeps it (the Rust SDK, and the Python SDK's
     ``preserve_empty_body``). ``dialect`` (a name from
-    :data:`~authsig.privy.dialects.DIALECTS`) builds the payload an official SDK signs instead,
-    and then replaces ``empty_body``; a participating header the dialect does not sign must not
-    be sent (:class:`~authsig.errors.PayloadError`), since nothing would protect its value.
+    :data:`~authsig.privy.dialects.DIALECTS`) builds the payload an official SDK signs
+    instead, and excludes a non-default ``empty_body``; a participating header the dialect does
+    not sign must not be sent (:class:`~authsig.errors.PayloadError`), since nothing would
+    protect its value.
 
     Raises :class:`TypeError`/:class:`ValueError` for arguments of the wrong type or an unknown
     ``empty_body``, and :class:`~authsig.errors.PayloadError` subclasses for request parts that
@@ -132,6 +133,8 @@ def payload_object(
         raise PayloadError("url must be a non-empty string")
     if empty_body not in _EMPTY_BODY:
         raise ValueError(f"empty_body must be 'string' or 'preserve', not {empty_body!r}")
+    if dialect is not None and empty_body != "string":
+        raise ValueError("a dialect sets the empty-body rule; give dialect or empty_body")
     body, absent = _parse(body)
     signed = read_headers(headers).payload_headers()
     if dialect is not None:
@@ -185,16 +188,18 @@ def signing_payload(
     """Return the canonical bytes that Privy authorization signatures sign.
 
     See :func:`payload_object` for the arguments; ``profile="canonicaljson"`` reproduces the
-    official Python SDK's bytes instead of RFC 8785. A ``dialect`` replaces ``empty_body`` and
-    ``profile``. Raises what :func:`payload_object` raises and
-    :class:`~authsig.errors.CanonicalizationError`.
+    official Python SDK's bytes instead of RFC 8785. A ``dialect`` excludes non-default
+    ``empty_body`` and ``profile`` (:class:`ValueError`). Raises what :func:`payload_object`
+    raises and :class:`~authsig.errors.CanonicalizationError`.
     """
     obj = payload_object(
         method=method, url=url, body=body, headers=headers, empty_body=empty_body, dialect=dialect
     )
-    if dialect is not None:
-        return get_dialect(dialect).canonicalize(obj)
-    return canonicalize(obj, profile=profile)
+    if dialect is None:
+        return canonicalize(obj, profile=profile)
+    if profile != "rfc8785":
+        raise ValueError("a dialect sets the canonicalization; give dialect or profile")
+    return get_dialect(dialect).canonicalize(obj)
 
 
 def dialect_payloads(
