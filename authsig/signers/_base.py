@@ -92,7 +92,11 @@ def chainable_cause(exc: BaseException) -> BaseException | None:
         seen.add(id(current))
         if has_key_like_run(str(current)):
             return None
-        current = current.__cause__ or current.__context__
+        # What a traceback prints next: the cause, else the context unless suppressed.
+        if current.__cause__ is not None or current.__suppress_context__:
+            current = current.__cause__
+        else:
+            current = current.__context__
     return exc
 
 
