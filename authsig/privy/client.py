@@ -32,7 +32,9 @@ and requests drop ``Authorization`` on such a redirect but copy every other head
 307/308, the body. ``on_cross_origin_redirect`` says what happens instead: ``"strip"`` (the
 default) removes every ``privy-*`` header, ``Authorization`` and the body from the redirected
 request; ``"refuse"`` raises :class:`CrossOriginRedirectError` before it is sent. A redirect
-within the origin keeps the request as the library builds it. requests runs the check by
+within the origin keeps the request as the library builds it. There is no "re-sign for the
+new origin": requests builds the next hop where no auth sees it, and a caller who trusts the
+new origin can sign a request to it directly. requests runs the check by
 itself (a response hook); httpx only lets a client-level request hook see redirects, so pass
 ``event_hooks=auth.event_hooks()`` (or ``async_event_hooks()`` for ``httpx.AsyncClient``); if a
 redirect leaves the origin without that hook, the auth raises :class:`CrossOriginRedirectError`
