@@ -450,3 +450,21 @@ def test_sign_and_payload_check_the_url(tmp_path: Path, url: str, problem: str) 
         assert_one_line_error(proc, problem)
         assert "--any-url" in err(proc)
         assert run(*argv, "--any-url").returncode == 0
+
+
+@pytest.mark.parametrize("expiry", ["soon", "99999999999999999", "1700000000"])
+def test_sign_payload_with_a_bad_expiry_is_an_input_error(
+    tmp_path: Path, holders: list[tuple[Path, dict[str, Any]]], expiry: str
+) -> None:
+    from authsig.privy.payload import signing_payload
+
+    target = tmp_path / "p"
+    headers = {"privy-app-id": "a", "privy-request-expiry": expiry}
+    target.write_bytes(signing_payload(method="POST", url=URL, body=None, headers=headers))
+    proc = run("sign", "--payload", str(target), "--key", str(holders[0][0]))
+    assert proc.returncode == 2
+    assert out(proc) == ""
+    last = err(proc).splitlines()[-1]
+    assert last.startswith("authsig: error: ")
+    assert "internal error" not in err(proc)
+    assert f"expires:         {expiry}" in err(proc) or "UTC" in err(proc)

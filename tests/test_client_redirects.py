@@ -216,7 +216,5 @@ def test_the_signature_the_first_origin_saw_verifies(origins: Origins, key: Priv
     auth = PrivyRequestsAuth(APP, key)
     requests.post(origins.first + "/v1/away", json=BODY, auth=auth, timeout=10)
     [(method, path, headers, body)] = origins.seen_first.requests
-    payload = signing_payload(
-        method=method, url=origins.first + path, body=body, headers=headers
-    )
+    payload = signing_payload(method=method, url=origins.first + path, body=body, headers=headers)
     assert verify_signature(payload, headers["privy-authorization-signature"], key.public_key)

@@ -129,8 +129,11 @@ def _printable(text: str) -> str:
 def _expiry_line(expiry: str | None) -> str:
     if expiry is None:
         return "never (no privy-request-expiry: the signed request stays valid forever)"
-    at_ms = int(expiry)
-    when = datetime.fromtimestamp(at_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        at_ms = int(expiry)
+        when = datetime.fromtimestamp(at_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    except (ValueError, OverflowError, OSError):  # refused just after, by refuse_expired
+        return f"{_printable(expiry)} (not a time in milliseconds)"
     from authsig._clock import now_ms
 
     left = (at_ms - now_ms()) // 1000
