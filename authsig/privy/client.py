@@ -38,7 +38,9 @@ new origin can sign a request to it directly. requests runs the check by
 itself (a response hook); httpx only lets a client-level request hook see redirects, so pass
 ``event_hooks=auth.event_hooks()`` (or ``async_event_hooks()`` for ``httpx.AsyncClient``); if a
 redirect leaves the origin without that hook, the auth raises :class:`CrossOriginRedirectError`
-on the response instead of returning it.
+on the response instead of returning it. requests tells a hook nothing of
+``allow_redirects``: its hook strips (or, with ``"refuse"``, raises) on a redirect response
+off the origin whether or not the session goes on to follow it.
 
 Each auth class lives in a module that imports only its own HTTP library
 (:mod:`authsig.privy.httpx_client`, :mod:`authsig.privy.requests_client`), so this module
