@@ -218,3 +218,17 @@ def test_the_signature_the_first_origin_saw_verifies(origins: Origins, key: Priv
     [(method, path, headers, body)] = origins.seen_first.requests
     payload = signing_payload(method=method, url=origins.first + path, body=body, headers=headers)
     assert verify_signature(payload, headers["privy-authorization-signature"], key.public_key)
+
+
+def test_requests_without_following_returns_the_redirect(origins: Origins, key: PrivateKey) -> None:
+    auth = PrivyRequestsAuth(APP, key)
+    response = requests.post(
+        origins.first + "/v1/away", json=BODY, auth=auth, allow_redirects=False, timeout=10
+    )
+    assert response.status_code == 307
+    assert origins.seen_second.requests == []
+    # what requests would send next (Response.next) carries nothing signed
+    following = response.next
+    assert following is not None
+    assert not [name for name in following.headers if name.lower().startswith("privy-")]
+    assert following.body is None
