@@ -56,13 +56,14 @@ def register(subparsers: Any) -> None:
         "sign",
         "sign a request (or a payload file) and print the headers",
         "Sign a request with one or more private keys and print the headers to send.\n"
-        "With --payload FILE (from 'authsig payload'), sign those exact bytes instead and\n"
-        "print one signature per key: the multi-party flow, where each key holder signs on\n"
-        "their own machine and 'authsig combine' assembles the headers.",
+        "With --payload FILE (from 'authsig payload'), show what the payload asks for (on\n"
+        "stderr), refuse it when expired, sign those exact bytes and print one line per key,\n"
+        "'SIGNATURE KEY_ID': the multi-party flow, where each key holder signs on their own\n"
+        "machine and 'authsig combine' assembles the headers.",
         "  authsig sign --key alice.key -X POST --url https://api.privy.io/v1/wallets \\\n"
         "      --body body.json --app-id my-app\n"
         "  authsig sign --key a.key --key b.key -X PATCH --url URL -d '{\"x\":1}' \\\n"
-        "      --app-id my-app --expires-in 1h --curl\n"
+        "      --app-id my-app --expires-in 1h --curl --app-secret env:PRIVY_APP_SECRET\n"
         "  authsig sign --payload request.payload --key alice.key > alice.sig\n"
         "  authsig sign --key 'pkcs11:token=ops;object=alice' --key awskms://alias/bob \\\n"
         "      -X POST --url URL --data '{}' --app-id my-app   # keys in an HSM and in KMS\n",
