@@ -41,7 +41,7 @@ FRAMEWORKS = {"starlette", "fastapi", "flask", "django", "uvicorn", "waitress", 
 # (asyncio is allowed: the async twins of sign_request/verify_request await user callables.)
 FORBIDDEN = FRAMEWORKS | {"httpx", "requests", "redis", "socket", "urllib", "http", "subprocess"}
 # Client adapters inside a scheme may import the HTTP client libraries they adapt.
-CLIENT_MODULES = {"client"}
+CLIENT_MODULES = {"client", "httpx_client", "requests_client"}
 
 
 def _module_files(package: str) -> list[Path]:

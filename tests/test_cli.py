@@ -562,7 +562,9 @@ def test_sign_payload_file_prints_one_signature(tmp_path: Path) -> None:
     assert proc.returncode == 0, err(proc)
     lines = out(proc).splitlines()
     assert len(lines) == 1
-    assert raw_verify(target.read_bytes(), lines[0], info["public_key"])
+    signature, key_id = lines[0].split(" ")
+    assert key_id == info["key_id"]
+    assert raw_verify(target.read_bytes(), signature, info["public_key"])
 
 
 def _sign_json(key: Path, body: str, *extra: str) -> dict[str, str]:
@@ -698,6 +700,7 @@ def test_explain_reports_a_near_miss(tmp_path: Path) -> None:
         "POST",
         "--url",
         URL + "/",
+        "--any-url",  # the mistake, on purpose
         "-d",
         '{"x": 1}',
         "--app-id",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -10,8 +12,10 @@ from typing import Any
 import pytest
 from test_cli import AUTHSIG, URL, assert_one_line_error, err, keygen, out, run
 
+from authsig.keys import load_private_key
 from authsig.privy.quorum import KeyQuorum
 from authsig.privy.verifier import verify_request
+from authsig.signatures import sign
 
 BODY = '{"method": "eth_sendTransaction", "params": {"to": "0xabc", "value": "0x10"}}'
 
@@ -104,10 +108,11 @@ def test_three_holders_combine_and_verify(
     )
     payload = _payload(tmp_path)
     sig_files = _sign_in_separate_processes(payload, holders[:signers])
-    # every holder made a different, single signature
-    sigs = [f.read_text().strip() for f in sig_files]
+    # every holder made a different, single signature, and named their key
+    lines = [f.read_text().strip().split(" ") for f in sig_files]
+    assert [key_id for _, key_id in lines] == [h[1]["key_id"] for h in holders[:signers]]
+    sigs = [sig for sig, _ in lines]
     assert len(set(sigs)) == signers
-    assert all("\n" not in s for s in sigs)
 
     proc = run(
         "combine",
@@ -187,7 +192,7 @@ def test_combine_refuses_foreign_and_wrong_payload_signatures(
         "--quorum",
         str(quorum_path),
     )
-    assert_one_line_error(proc, "does not verify")
+    assert_one_line_error(proc, "which is not a member key")
     # with --public-key instead of a quorum file, the same check applies
     proc = run(
         "combine",
@@ -197,7 +202,7 @@ def test_combine_refuses_foreign_and_wrong_payload_signatures(
         "--public-key",
         members[0][1]["public_key"],
     )
-    assert_one_line_error(proc, "does not verify")
+    assert_one_line_error(proc, "which is not a member key")
     proc = run(
         "combine",
         "--payload",
@@ -222,11 +227,14 @@ def test_combine_rejects_edited_payload_and_garbage_signature(
     sig_files = _sign_in_separate_processes(payload, holders[:1])
     edited = tmp_path / "edited.payload"
     edited.write_bytes(payload.read_bytes().replace(b'{"body"', b'{ "body"'))
-    assert_one_line_error(run("combine", "--payload", str(edited), str(sig_files[0])), "canonical")
-    assert_one_line_error(run("combine", "--payload", str(payload), "not-base64!"))
+    member = ["--public-key", holders[0][1]["public_key"]]
+    assert_one_line_error(
+        run("combine", "--payload", str(edited), str(sig_files[0]), *member), "canonical"
+    )
+    assert_one_line_error(run("combine", "--payload", str(payload), "not-base64!", *member))
     notjson = tmp_path / "x.payload"
     notjson.write_text("hello")
-    assert_one_line_error(run("combine", "--payload", str(notjson), str(sig_files[0])))
+    assert_one_line_error(run("combine", "--payload", str(notjson), str(sig_files[0]), *member))
 
 
 def test_combine_with_nested_quorum(
@@ -269,7 +277,7 @@ def test_user_member_keys_from_the_command_line(
     user = ["--user-key", f"did:privy:user-1={u_info['public_key']}"]
     # without the user's key, the user's signature belongs to no known member
     proc = run("combine", "--payload", str(payload), *map(str, files), "--quorum", str(quorum_path))
-    assert_one_line_error(proc, "does not verify")
+    assert_one_line_error(proc, "which is not a member key")
     proc = run(
         "combine",
         "--payload",
@@ -323,6 +331,140 @@ def test_combine_refuses_an_expired_payload(
         str(target),
     )
     assert proc.returncode == 0, err(proc)
+    # the signer is shown the request and refuses to sign it
     sig = run("sign", "--payload", str(target), "--key", str(holders[0][0]))
-    proc = run("combine", "--payload", str(target), out(sig).strip())
+    assert sig.returncode == 2
+    assert out(sig) == ""
+    assert err(sig).splitlines()[-1].startswith("authsig: error: ")
+    assert "expired" in err(sig).splitlines()[-1]
+    assert "2023-11-14 22:28:20 UTC" in err(sig)  # the expiry, in the summary
+    # and combine refuses it too (a signature made elsewhere)
+    payload = target.read_bytes()
+    signature = sign(payload, load_private_key(holders[0][0].read_text()))
+    proc = run("combine", "--payload", str(target), signature, "--no-verify")
     assert_one_line_error(proc, "expired")
+
+
+def test_combine_needs_member_keys_unless_told_not_to_check(
+    tmp_path: Path, holders: list[tuple[Path, dict[str, Any]]]
+) -> None:
+    payload = _payload(tmp_path)
+    [sig_file] = _sign_in_separate_processes(payload, holders[:1])
+    # an edited payload, re-canonicalized: only the member key tells it from the signed one
+    edited = tmp_path / "edited.payload"
+    edited.write_bytes(payload.read_bytes().replace(b"0x10", b"0x99"))
+    proc = run("combine", "--payload", str(edited), str(sig_file))
+    assert_one_line_error(proc, "--quorum FILE or --public-key KEY")
+    proc = run(
+        "combine", "--payload", str(edited), str(sig_file), "--public-key", str(holders[0][0])
+    )
+    assert_one_line_error(proc, "does not verify")
+    # --no-verify assembles unchecked headers, and says so
+    proc = run("combine", "--payload", str(payload), str(sig_file), "--no-verify", "--json")
+    assert proc.returncode == 0, err(proc)
+    assert "not checked" in err(proc)
+    assert (
+        json.loads(out(proc))["privy-authorization-signature"] == (sig_file.read_text().split()[0])
+    )
+    key = ["--public-key", holders[0][1]["public_key"]]
+    assert_one_line_error(
+        run("combine", "--payload", str(payload), str(sig_file), *key, "--no-verify"),
+        "--no-verify",
+    )
+
+
+def test_signature_files_name_their_key_and_old_files_still_read(
+    tmp_path: Path, holders: list[tuple[Path, dict[str, Any]]]
+) -> None:
+    payload = _payload(tmp_path)
+    files = _sign_in_separate_processes(payload, holders[:2])
+    (a_sig, a_id), (b_sig, b_id) = (f.read_text().split() for f in files)
+    members = [a for h in holders[:2] for a in ("--public-key", h[1]["public_key"])]
+    # a file without key ids (one bare signature per line, as before) still reads
+    old = tmp_path / "old.sig"
+    old.write_text(f"{a_sig}\n{b_sig}\n")
+    proc = run("combine", "--payload", str(payload), str(old), *members, "--json")
+    assert proc.returncode == 0, err(proc)
+    # a signature claiming the other member's key is caught, with both key ids named
+    swapped = tmp_path / "swapped.sig"
+    swapped.write_text(f"{a_sig} {b_id}\n")
+    proc = run("combine", "--payload", str(payload), str(swapped), *members)
+    assert_one_line_error(proc, f"with its key {b_id}")
+    outsider = holders[2][1]["key_id"]
+    swapped.write_text(f"{a_sig} {outsider}\n")
+    proc = run("combine", "--payload", str(payload), str(swapped), *members)
+    assert_one_line_error(proc, f"by key {outsider}, which is not a member key")
+    swapped.write_text(f"{a_sig} {a_id} extra\n")
+    assert_one_line_error(run("combine", "--payload", str(payload), str(swapped), *members))
+
+
+def test_sign_payload_shows_the_request_before_signing(
+    tmp_path: Path, holders: list[tuple[Path, dict[str, Any]]]
+) -> None:
+    payload = _payload(tmp_path)
+    proc = run("sign", "--payload", str(payload), "--key", str(holders[0][0]))
+    assert proc.returncode == 0, err(proc)
+    text = err(proc)
+    canonical = json.dumps(json.loads(BODY), separators=(",", ":"), sort_keys=True)
+    assert f"POST {URL}" in text
+    assert "app id:          app-1" in text
+    assert "idempotency key: idem-1" in text
+    assert f"sha256 {hashlib.sha256(canonical.encode()).hexdigest()}" in text
+    assert canonical[:40] in text
+    assert re.search(r"expires: +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in (59|60)m", text)
+    assert out(proc).count("\n") == 1  # stdout holds the signature line only
+
+
+def test_sign_payload_escapes_control_characters_in_the_summary(
+    tmp_path: Path, holders: list[tuple[Path, dict[str, Any]]]
+) -> None:
+    target = tmp_path / "p"
+    body = json.dumps({"note": "\x1b[2J\x1b]0;owned\x07 \u202e"})
+    proc = run(
+        "payload", "-X", "POST", "--url", URL, "-d", body, "--app-id", "a", "--out", str(target)
+    )
+    assert proc.returncode == 0, err(proc)
+    proc = run("sign", "--payload", str(target), "--key", str(holders[0][0]))
+    assert proc.returncode == 0, err(proc)
+    assert "\x1b" not in err(proc)
+    assert "\u202e" not in err(proc)
+    assert "\\u001b[2J" in err(proc)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("/v1/wallets/w1/rpc", "not absolute"),
+        ("ftp://api.privy.io/v1/wallets", "scheme"),
+        ("https://api.privy.io/v1/wallets/", "slash"),
+        ("https://api.privy.io/v1/wallets#x", "fragment"),
+        ("api.privy.io/v1/wallets", "not absolute"),
+    ],
+)
+def test_sign_and_payload_check_the_url(tmp_path: Path, url: str, problem: str) -> None:
+    key = tmp_path / "k"
+    keygen(key)
+    request = ["-X", "POST", "--url", url, "-d", "{}", "--app-id", "a"]
+    for argv in (["sign", "--key", str(key), *request], ["payload", *request]):
+        proc = run(*argv)
+        assert_one_line_error(proc, problem)
+        assert "--any-url" in err(proc)
+        assert run(*argv, "--any-url").returncode == 0
+
+
+@pytest.mark.parametrize("expiry", ["soon", "99999999999999999", "1700000000"])
+def test_sign_payload_with_a_bad_expiry_is_an_input_error(
+    tmp_path: Path, holders: list[tuple[Path, dict[str, Any]]], expiry: str
+) -> None:
+    from authsig.privy.payload import signing_payload
+
+    target = tmp_path / "p"
+    headers = {"privy-app-id": "a", "privy-request-expiry": expiry}
+    target.write_bytes(signing_payload(method="POST", url=URL, body=None, headers=headers))
+    proc = run("sign", "--payload", str(target), "--key", str(holders[0][0]))
+    assert proc.returncode == 2
+    assert out(proc) == ""
+    last = err(proc).splitlines()[-1]
+    assert last.startswith("authsig: error: ")
+    assert "internal error" not in err(proc)
+    assert f"expires:         {expiry}" in err(proc) or "UTC" in err(proc)

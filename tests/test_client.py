@@ -8,8 +8,13 @@ verified against the signer's public key.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,10 +27,12 @@ from authsig.privy.client import PrivyAuth, PrivyRequestsAuth
 from authsig.privy.expiry import current_time_ms
 from authsig.privy.headers import parse_signature_header
 from authsig.privy.payload import payload_object, signing_payload
+from authsig.privy.signing import RequestURLError
 from authsig.signatures import decode_signature, sign, verify_signature
 
 APP = "app-123"
 URL = "https://api.example.com/v1/wallets/w1/rpc?x=1"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -241,3 +248,133 @@ def test_requests_empty_body_and_stream(keys: list[PrivateKey]) -> None:
     assert _signed_by("DELETE", URL, b"", prepared.headers, keys[:1]) == [True]
     with pytest.raises(AuthSigError):
         requests.Request("POST", URL, data=iter([b"{}"]), auth=auth).prepare()
+
+
+# --- the app secret, the URL check ----------------------------------------------------------
+
+
+def _basic(app_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{app_id}:{secret}".encode()).decode("ascii")
+
+
+def test_app_secret_is_sent_as_basic_auth_on_every_request(keys: list[PrivateKey]) -> None:
+    secret = "privy-app-secret-xyz"
+    seen, transport = _capture()
+    auth = PrivyAuth(APP, keys[0], app_secret=secret)
+    with httpx.Client(transport=transport, auth=auth) as client:
+        client.post(URL, json={"a": 1})
+        client.get(URL)  # not signed, but the API wants the app secret on every call
+    assert [r.headers["authorization"] for r in seen] == [_basic(APP, secret)] * 2
+    assert _signed_by("POST", URL, seen[0].content, seen[0].headers, keys[:1]) == [True]
+    r_auth = PrivyRequestsAuth(APP, keys[0], app_secret=secret)
+    for method in ("POST", "GET"):
+        prepared = requests.Request(method, URL, json={"a": 1}, auth=r_auth).prepare()
+        assert prepared.headers["Authorization"] == _basic(APP, secret)
+    assert secret not in repr(auth) + repr(r_auth)
+    assert "app_secret=<set>" in repr(auth)
+    with pytest.raises(TypeError):
+        PrivyAuth(APP, keys[0], app_secret="")
+
+
+def test_auth_classes_check_the_url(keys: list[PrivateKey]) -> None:
+    seen, transport = _capture()
+    with httpx.Client(transport=transport, auth=PrivyAuth(APP, keys[0])) as client:
+        with pytest.raises(RequestURLError) as info:
+            client.post("https://api.example.com/v1/wallets/", json={})
+        assert info.value.problem == "trailing_slash"
+    assert seen == []
+    with pytest.raises(RequestURLError):
+        requests.Request(
+            "POST",
+            "https://api.example.com/v1/wallets/",
+            json={},
+            auth=PrivyRequestsAuth(APP, keys[0]),
+        ).prepare()
+    loose = PrivyAuth(APP, keys[0], check_url=False)
+    with httpx.Client(transport=transport, auth=loose) as client:
+        client.post("https://api.example.com/v1/wallets/", json={})
+    url = "https://api.example.com/v1/wallets/"
+    assert _signed_by("POST", url, seen[0].content, seen[0].headers, keys[:1]) == [True]
+    with pytest.raises(ValueError):
+        PrivyRequestsAuth(APP, keys[0], on_cross_origin_redirect="resign")  # type: ignore[arg-type]
+
+
+# --- one HTTP library is enough ---------------------------------------------------------------
+
+_BLOCKER = """
+import sys
+
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name == BLOCKED or name.startswith(BLOCKED + "."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, Block())
+"""
+
+_ONLY_REQUESTS = """
+import authsig.privy.client as client
+import requests
+from authsig.keys import generate_private_key
+from authsig.privy.payload import signing_payload
+from authsig.signatures import verify_signature
+
+assert "httpx" not in sys.modules
+key = generate_private_key()
+url = "https://api.example.com/v1/x"
+auth = client.PrivyRequestsAuth("app", key)
+prepared = requests.Request("POST", url, json={"a": 1}, auth=auth).prepare()
+payload = signing_payload(method="POST", url=url, body=prepared.body, headers=prepared.headers)
+assert verify_signature(payload, prepared.headers["privy-authorization-signature"], key.public_key)
+try:
+    from authsig.privy.client import PrivyAuth
+except ModuleNotFoundError as exc:
+    assert exc.name == "httpx", exc.name
+else:
+    raise AssertionError("PrivyAuth imported without httpx")
+print("ok")
+"""
+
+_ONLY_HTTPX = """
+import authsig.privy.client as client
+import httpx
+from authsig.keys import generate_private_key
+from authsig.privy.payload import signing_payload
+from authsig.signatures import verify_signature
+
+assert "requests" not in sys.modules
+key = generate_private_key()
+url = "https://api.example.com/v1/x"
+seen = []
+transport = httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200))
+with httpx.Client(transport=transport, auth=client.PrivyAuth("app", key)) as c:
+    c.post(url, json={"a": 1})
+payload = signing_payload(method="POST", url=url, body=seen[0].content, headers=seen[0].headers)
+assert verify_signature(payload, seen[0].headers["privy-authorization-signature"], key.public_key)
+try:
+    from authsig.privy.client import PrivyRequestsAuth
+except ModuleNotFoundError as exc:
+    assert exc.name == "requests", exc.name
+else:
+    raise AssertionError("PrivyRequestsAuth imported without requests")
+print("ok")
+"""
+
+
+@pytest.mark.parametrize(
+    ("blocked", "script"), [("httpx", _ONLY_REQUESTS), ("requests", _ONLY_HTTPX)]
+)
+def test_the_client_module_imports_with_one_http_library(blocked: str, script: str) -> None:
+    code = f"BLOCKED = {blocked!r}\n{_BLOCKER}\n{script}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"

@@ -257,6 +257,16 @@ def test_backend_failures_chain_their_cause_without_key_material() -> None:
     assert message.startswith("signer failed: BackendDown: HSM said: cannot use [redacted]")
     assert "(slot 3)" in message
     assert_no_key_text(message, pem)
+    # The cause's own message holds the key, and a logged traceback would print it: not chained.
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+
+    def down(data: bytes) -> bytes:
+        raise BackendDown("HSM said: slot 3 is not initialized")
+
+    with pytest.raises(SignerError) as caught:
+        CallableSigner(down, KEY.public_key).sign(b"m")
+    assert str(caught.value) == "signer failed: BackendDown: HSM said: slot 3 is not initialized"
     assert isinstance(caught.value.__cause__, BackendDown)
     # Through sign_request too (which adds which signer failed).
     with pytest.raises(SignerError) as caught:
@@ -268,6 +278,11 @@ def test_backend_failures_chain_their_cause_without_key_material() -> None:
             keys=[CallableSigner(failing, KEY.public_key)],
         )
     assert_no_key_text(str(caught.value), pem)
+    assert str(caught.value).startswith("signer 1 failed: SignerError: signer failed: BackendDown")
+    # the chain holds no key text either: the signer's error is chained, the backend's is not
+    assert isinstance(caught.value.__cause__, SignerError)
+    assert caught.value.__cause__.__cause__ is None
+    assert caught.value.__cause__.__suppress_context__
 
 
 def test_scrub_keeps_ordinary_messages() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import gc
+import logging
 import warnings
 from datetime import timedelta
 from typing import Any
@@ -20,7 +21,12 @@ from authsig.errors import (
 from authsig.keys import PrivateKey, generate_private_key
 from authsig.privy.headers import parse_signature_header
 from authsig.privy.payload import signing_payload
-from authsig.privy.signing import sign_request, sign_request_async
+from authsig.privy.signing import (
+    RequestURLError,
+    check_request_url,
+    sign_request,
+    sign_request_async,
+)
 from authsig.signatures import sign, verify_signature
 
 URL = "https://api.privy.io/v1/wallets/w1/rpc"
@@ -225,34 +231,66 @@ def test_async_variant_takes_sync_signers_and_keys(keys: list[PrivateKey]) -> No
 
 # --- failures ------------------------------------------------------------------------------
 
-SECRET = "kms-token-SECRET-123"
+# A signer that puts key material into its error message (the bug a careless KMS wrapper has).
+LEAKED = generate_private_key()
 
 
-def test_sync_signer_raising(keys: list[PrivateKey]) -> None:
+@pytest.mark.parametrize(
+    "secret", [LEAKED.to_base64(), LEAKED.to_pem(), LEAKED.to_base64().encode().hex()]
+)
+def test_sync_signer_raising_key_material(
+    keys: list[PrivateKey], secret: str, caplog: pytest.LogCaptureFixture
+) -> None:
     def broken(payload: bytes) -> str:
-        raise RuntimeError(SECRET)
+        raise RuntimeError(f"decrypt failed for {secret}")
 
     with pytest.raises(SignerError) as info:
         sign_request(method="POST", url=URL, body=BODY, app_id="a", keys=[keys[0], broken])
-    assert SECRET not in str(info.value)
-    assert info.value.__cause__ is None
-    assert info.value.__suppress_context__
-    assert "signer 2" in str(info.value)
-    assert "RuntimeError" in str(info.value)
-    assert info.value.code == "signer_failed"
+    err = info.value
+    assert str(err).startswith("signer 2 failed: RuntimeError: decrypt failed for [redacted]")
+    assert err.code == "signer_failed"
+    # The cause holds key material, so it is not chained: a logged traceback shows only ours.
+    assert err.__cause__ is None
+    assert err.__suppress_context__
+    logging.getLogger("test").error("signing failed", exc_info=err)
+    body = secret.strip().splitlines()[1] if "BEGIN" in secret else secret
+    for text in (str(err), repr(err), caplog.text):
+        assert body not in text
+        assert "PRIVATE KEY" not in text
 
 
-def test_async_signer_raising(keys: list[PrivateKey]) -> None:
+def test_sync_signer_raising_is_chained_with_type_and_message(keys: list[PrivateKey]) -> None:
+    def broken(payload: bytes) -> str:
+        raise AttributeError("'NoneType' object has no attribute 'sign' (kms client closed)")
+
+    with pytest.raises(SignerError) as info:
+        sign_request(method="POST", url=URL, body=BODY, app_id="a", keys=[keys[0], broken])
+    err = info.value
+    assert str(err) == (
+        "signer 2 failed: AttributeError: 'NoneType' object has no attribute 'sign' "
+        "(kms client closed)"
+    )
+    assert isinstance(err.__cause__, AttributeError)
+
+
+def test_async_signer_raising(keys: list[PrivateKey], caplog: pytest.LogCaptureFixture) -> None:
     async def broken(payload: bytes) -> str:
-        raise ConnectionError(SECRET)
+        raise ConnectionError("kms.eu-west-1 unreachable")
+
+    async def leaky(payload: bytes) -> str:
+        raise ConnectionError(f"bad key {LEAKED.to_base64()}")
 
     with pytest.raises(SignerError) as info:
         asyncio.run(
             sign_request_async(method="POST", url=URL, body=BODY, app_id="a", keys=[broken])
         )
-    assert SECRET not in str(info.value)
+    assert str(info.value) == "signer 1 failed: ConnectionError: kms.eu-west-1 unreachable"
+    assert isinstance(info.value.__cause__, ConnectionError)
+    with pytest.raises(SignerError) as info:
+        asyncio.run(sign_request_async(method="POST", url=URL, body=BODY, app_id="a", keys=[leaky]))
+    logging.getLogger("test").error("signing failed", exc_info=info.value)
     assert info.value.__cause__ is None
-    assert "ConnectionError" in str(info.value)
+    assert LEAKED.to_base64() not in str(info.value) + caplog.text
 
 
 def _valid_der(keys: list[PrivateKey]) -> bytes:
@@ -399,3 +437,63 @@ def test_two_signers_returning_the_same_signature_are_refused() -> None:
             app_id="app",
             keys=[signer, signer],
         )
+
+
+# --- the URL -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("/v1/wallets/w1/rpc", "not_absolute"),
+        ("api.privy.io/v1/wallets/w1/rpc", "not_absolute"),
+        ("//api.privy.io/v1/wallets/w1/rpc", "not_absolute"),
+        ("ftp://api.privy.io/v1/wallets", "scheme"),
+        ("HTTPS://api.privy.io/v1/wallets", "scheme"),
+        ("https://api.privy.io", "no_path"),
+        ("https://api.privy.io/", "trailing_slash"),
+        ("https://api.privy.io/v1/wallets/", "trailing_slash"),
+        ("https://api.privy.io/v1/wallets/?limit=1", "trailing_slash"),
+        ("https://api.privy.io/v1/wallets#top", "fragment"),
+        ("https:///v1/wallets", "no_host"),
+        ("https://api.privy.io:99999/v1/wallets", "no_host"),
+        ("https://user:pw@api.privy.io/v1/wallets", "credentials"),
+        ("https://api.privy.io/v1/wallets/w 1", "whitespace"),
+    ],
+)
+def test_urls_privy_cannot_verify_are_refused(
+    keys: list[PrivateKey], url: str, problem: str
+) -> None:
+    args: dict[str, Any] = {"method": "POST", "url": url, "body": BODY, "app_id": "a"}
+    with pytest.raises(RequestURLError) as info:
+        sign_request(**args, keys=keys[0])
+    assert info.value.problem == problem
+    assert isinstance(info.value, ValueError)
+    assert str(info.value).startswith("the request URL ")
+    with pytest.raises(RequestURLError):
+        asyncio.run(sign_request_async(**args, keys=keys[0]))
+    # the opt-out signs the URL exactly as given
+    headers = sign_request(**args, keys=keys[0], check_url=False)
+    payload = signing_payload(method="POST", url=url, body=BODY, headers=headers)
+    assert verify_signature(payload, headers["privy-authorization-signature"], keys[0].public_key)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        URL,
+        "http://127.0.0.1:8080/v1/wallets/w1/rpc",
+        "https://api.privy.io/v1/wallets?cursor=a/b",
+        "https://[::1]:8443/v1/x",
+    ],
+)
+def test_urls_privy_can_verify_pass(url: str) -> None:
+    check_request_url(url)
+
+
+def test_the_url_message_does_not_quote_the_url() -> None:
+    with pytest.raises(RequestURLError) as info:
+        check_request_url("https://api.privy.io/v1/x/?token=SECRETVALUE")
+    assert "SECRETVALUE" not in str(info.value)
+    with pytest.raises(TypeError):
+        check_request_url(b"https://api.privy.io/v1/x")  # type: ignore[arg-type]

@@ -297,13 +297,20 @@ def print_headers(
     url: str,
     body: bytes | None,
     body_file: str | None,
+    curl_user: str | None = None,
 ) -> None:
-    """Print the headers to send: ``name: value`` lines, a JSON object or a curl command."""
+    """Print the headers to send: ``name: value`` lines, a JSON object or a curl command.
+
+    ``curl_user`` is a ready-quoted ``-u`` value for the curl command (the app secret as a
+    shell reference, never the secret).
+    """
     if as_json:
         dump_json(dict(headers))
         return
     if as_curl:
         lines = [f"curl -X {shlex.quote(method.upper())} {shlex.quote(url)}"]
+        if curl_user is not None:
+            lines.append(f"-u {curl_user}")
         if body:
             lines.append("-H " + shlex.quote("content-type: application/json"))
         lines += ["-H " + shlex.quote(f"{name}: {value}") for name, value in headers.items()]

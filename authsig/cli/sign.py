@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import shlex
 import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,6 +23,7 @@ from authsig.cli._args import (
     add_request_args,
 )
 from authsig.cli._io import (
+    PROG,
     CLIError,
     dump_json,
     load_signing_key,
@@ -29,6 +32,12 @@ from authsig.cli._io import (
     read_input,
     request_body,
     write_output,
+)
+from authsig.cli._payload import (
+    format_signature_line,
+    parse_payload_file,
+    refuse_expired,
+    summary,
 )
 from authsig.keys import PrivateKey
 from authsig.privy.dialects import DIALECT_NAMES, DIALECTS
@@ -48,13 +57,14 @@ def register(subparsers: Any) -> None:
         "sign",
         "sign a request (or a payload file) and print the headers",
         "Sign a request with one or more private keys and print the headers to send.\n"
-        "With --payload FILE (from 'authsig payload'), sign those exact bytes instead and\n"
-        "print one signature per key: the multi-party flow, where each key holder signs on\n"
-        "their own machine and 'authsig combine' assembles the headers.",
+        "With --payload FILE (from 'authsig payload'), show what the payload asks for (on\n"
+        "stderr), refuse it when expired, sign those exact bytes and print one line per key,\n"
+        "'SIGNATURE KEY_ID': the multi-party flow, where each key holder signs on their own\n"
+        "machine and 'authsig combine' assembles the headers.",
         "  authsig sign --key alice.key -X POST --url https://api.privy.io/v1/wallets \\\n"
         "      --body body.json --app-id my-app\n"
         "  authsig sign --key a.key --key b.key -X PATCH --url URL -d '{\"x\":1}' \\\n"
-        "      --app-id my-app --expires-in 1h --curl\n"
+        "      --app-id my-app --expires-in 1h --curl --app-secret env:PRIVY_APP_SECRET\n"
         "  authsig sign --payload request.payload --key alice.key > alice.sig\n"
         "  authsig sign --key 'pkcs11:token=ops;object=alice' --key awskms://alias/bob \\\n"
         "      -X POST --url URL --data '{}' --app-id my-app   # keys in an HSM and in KMS\n",
@@ -80,6 +90,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--idempotency-key")
     p.add_argument("--now", type=int, metavar="MS", help="pretend now is MS ms since the epoch")
     p.add_argument("--deterministic", action="store_true", help="RFC 6979 signatures")
+    _add_any_url(p)
+    p.add_argument(
+        "--app-secret",
+        metavar="env:VAR|file:PATH",
+        help="with --curl: add the app secret (HTTP Basic) as a reference the shell expands "
+        "when the command runs; the secret itself is never printed",
+    )
     add_headers_output(p)
     p.set_defaults(func=run_sign)
 
@@ -94,8 +111,56 @@ def register(subparsers: Any) -> None:
         "      --body body.json --app-id my-app --expires-in 1h --out request.payload\n",
     )
     add_request_args(p, app_id=True)
+    _add_any_url(p)
     p.add_argument("--out", "-o", metavar="FILE", help="output file (default: stdout)")
     p.set_defaults(func=run_payload)
+
+
+def _add_any_url(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--any-url",
+        action="store_true",
+        help="sign any URL (a server that is not Privy's): skip the check for an absolute "
+        "http(s) URL without trailing slash or fragment",
+    )
+
+
+def _check_url(args: argparse.Namespace) -> None:
+    """The URL check of sign_request, as a usage error (exit 2) the user can act on."""
+    from authsig.privy.signing import RequestURLError, check_request_url
+
+    if args.any_url:
+        return
+    try:
+        check_request_url(args.url)
+    except RequestURLError as exc:
+        raise CLIError(
+            f"--url: {exc} (--any-url signs it anyway, for servers not Privy's)"
+        ) from None
+
+
+def _curl_user(args: argparse.Namespace) -> str | None:
+    """``-u`` for curl with the app secret as a shell reference, or None.
+
+    The command holds ``$VAR`` or ``$(cat PATH)``, not the secret: it can be pasted into a
+    ticket, a log or a CI step without leaking, and the shell fills the secret in when the
+    command runs (curl hides ``-u`` values from ``ps`` once it has read them).
+    """
+    ref = args.app_secret
+    if ref is None:
+        return None
+    if not args.curl:
+        raise CLIError("--app-secret goes with --curl (the secret is never printed as a header)")
+    kind, _, rest = ref.partition(":")
+    user = args.app_id.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    user = user.replace("`", "\\`")
+    if kind == "env" and rest.isidentifier():
+        if rest not in os.environ:
+            print(f"{PROG}: warning: ${rest} is not set here", file=sys.stderr)
+        return f'"{user}:${{{rest}}}"'
+    if kind == "file" and rest:
+        return f'"{user}:$(cat -- {shlex.quote(rest)})"'
+    raise CLIError("--app-secret takes env:VAR or file:PATH (never the secret itself)")
 
 
 def _require(args: argparse.Namespace, *names: str) -> None:
@@ -119,20 +184,26 @@ def _sign_payload_file(args: argparse.Namespace, keys: list[SigningKey]) -> int:
     """``sign --payload``: one signature per key over the file's exact bytes."""
     extra = [
         n
-        for n in ("method", "url", "app_id", "idempotency_key", "body", "data", "now")
+        for n in ("method", "url", "app_id", "idempotency_key", "body", "data", "now", "app_secret")
         if getattr(args, n) is not None
     ]
-    if extra or args.curl:
+    if extra or args.curl or args.any_url:
         raise CLIError("--payload signs a payload file; request options do not apply")
     payload = read_input(args.payload)
     if not payload:
         raise CLIError(f"{args.payload}: empty payload")
+    # Show the signer what the bytes say before signing them, and refuse a dead request: the
+    # payload came from someone else, and a signature is an approval of exactly this request.
+    parts = parse_payload_file(args.payload, payload)
+    print(summary(parts), file=sys.stderr)
+    refuse_expired(args.payload, parts)
     signatures = [_sign_one(payload, key, deterministic=args.deterministic) for key in keys]
+    key_ids = [k.public_key.key_id for k in keys]
     if args.json:
-        dump_json({"signatures": signatures, "key_ids": [k.public_key.key_id for k in keys]})
+        dump_json({"signatures": signatures, "key_ids": key_ids})
     else:
-        for signature in signatures:
-            print(signature)
+        for signature, key_id in zip(signatures, key_ids, strict=True):
+            print(format_signature_line(signature, key_id))
     return 0
 
 
@@ -184,6 +255,8 @@ def _sign_request(args: argparse.Namespace, keys: list[SigningKey]) -> int:
     """``sign`` of a request: print the headers to send."""
     from authsig.privy.signing import sign_request
 
+    _check_url(args)
+    curl_user = _curl_user(args)
     body = request_body(args)
     expires_in, idempotency_key = _expiry_and_idempotency(args)
     _check_dialect(args, expires_in)
@@ -199,6 +272,7 @@ def _sign_request(args: argparse.Namespace, keys: list[SigningKey]) -> int:
         empty_body=args.empty_body,
         deterministic=args.deterministic,
         dialect=args.dialect,
+        check_url=False,  # checked above, or skipped with --any-url
     )
     print_headers(
         headers,
@@ -208,6 +282,7 @@ def _sign_request(args: argparse.Namespace, keys: list[SigningKey]) -> int:
         url=args.url,
         body=body,
         body_file=args.body,
+        curl_user=curl_user,
     )
     return 0
 
@@ -218,6 +293,7 @@ def run_payload(args: argparse.Namespace) -> int:
     from authsig.privy.headers import APP_ID_HEADER, EXPIRY_HEADER, IDEMPOTENCY_HEADER
     from authsig.privy.payload import signing_payload
 
+    _check_url(args)
     headers = {APP_ID_HEADER: args.app_id}
     expires_in, idempotency_key = _expiry_and_idempotency(args)
     if idempotency_key is not None:

@@ -6,8 +6,9 @@ as sent, and the body bytes as sent (parsed as JSON; an empty body signs as ``nu
     import httpx
     from authsig.privy.client import PrivyAuth
 
-    auth = PrivyAuth(app_id="my-app", keys=[alice_key, kms_signer])
-    httpx.post("https://api.example.com/v1/wallets/w1/rpc", json=body, auth=auth)
+    auth = PrivyAuth(app_id="my-app", keys=[alice_key, kms_signer], app_secret=secret)
+    with httpx.Client(auth=auth, event_hooks=auth.event_hooks()) as client:
+        client.post("https://api.privy.io/v1/wallets/w1/rpc", json=body)
 
     import requests
     from authsig.privy.client import PrivyRequestsAuth
@@ -20,38 +21,98 @@ POST, PUT, PATCH and DELETE are signed (as the Privy SDKs do); ``sign_all_method
 every request. Each request gets ``privy-request-expiry`` (now + ``expires_in``; None to omit)
 and, when ``idempotency_key`` is given (a string, or a callable such as
 ``lambda: str(uuid.uuid4())`` for a fresh key per request), ``privy-idempotency-key``. An
-idempotency key already set on the request is kept and signed.
+idempotency key already set on the request is kept and signed. ``app_secret`` adds
+``Authorization: Basic base64(app_id:app_secret)`` to every request, as the Privy API wants.
+The URL is checked as :func:`~authsig.privy.signing.sign_request` checks it
+(``check_url=False`` for a server that is not Privy's).
+
+**Redirects.** A redirect to another origin (scheme, host and port) must not carry a signed
+request there: whoever receives it could replay it to the real API until it expires. httpx
+and requests drop ``Authorization`` on such a redirect but copy every other header and, for a
+307/308, the body. ``on_cross_origin_redirect`` says what happens instead: ``"strip"`` (the
+default) removes every ``privy-*`` header, ``Authorization`` and the body from the redirected
+request; ``"refuse"`` raises :class:`CrossOriginRedirectError` before it is sent. A redirect
+within the origin keeps the request as the library builds it. There is no "re-sign for the
+new origin": requests builds the next hop where no auth sees it, and a caller who trusts the
+new origin can sign a request to it directly. requests runs the check by
+itself (a response hook); httpx only lets a client-level request hook see redirects, so pass
+``event_hooks=auth.event_hooks()`` (or ``async_event_hooks()`` for ``httpx.AsyncClient``); if a
+redirect leaves the origin without that hook, the auth raises :class:`CrossOriginRedirectError`
+on the response instead of returning it. requests tells a hook nothing of
+``allow_redirects``: its hook strips (or, with ``"refuse"``, raises) on a redirect response
+off the origin whether or not the session goes on to follow it.
+
+Each auth class lives in a module that imports only its own HTTP library
+(:mod:`authsig.privy.httpx_client`, :mod:`authsig.privy.requests_client`), so this module
+imports with either one installed; the other class raises :class:`ImportError` naming the
+missing package when it is asked for.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Collection, Generator, Sequence
+import base64
+from collections.abc import Callable, Collection, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
-import httpx
-import requests.auth
-
-from authsig.errors import PayloadError
-from authsig.privy.expiry import DEFAULT_EXPIRES_IN
+from authsig.errors import AuthSigError
 from authsig.privy.headers import IDEMPOTENCY_HEADER
-from authsig.privy.signing import sign_request, sign_request_async
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from requests import PreparedRequest
+    from authsig.privy.httpx_client import PrivyAuth
+    from authsig.privy.requests_client import PrivyRequestsAuth
 
-    from authsig.keys import PrivateKey
-    from authsig.signatures import AsyncSigner, Signer
-
-__all__ = ["DEFAULT_SIGNED_METHODS", "PrivyAuth", "PrivyRequestsAuth"]
+__all__ = [
+    "DEFAULT_SIGNED_METHODS",
+    "CrossOriginRedirectError",
+    "PrivyAuth",
+    "PrivyRequestsAuth",
+]
 
 DEFAULT_SIGNED_METHODS: frozenset[str] = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 """Methods signed by default (the Privy SDKs sign only these)."""
 
 IdempotencyKey = str | Callable[[], str] | None
+RedirectPolicy = Literal["strip", "refuse"]
+_REDIRECT_POLICIES = ("strip", "refuse")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class CrossOriginRedirectError(AuthSigError):
+    """A signed request was redirected to another origin (``on_cross_origin_redirect``)."""
+
+    code = "cross_origin_redirect"
+
+
+def origin(url: str) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` of ``url``, lower case, the port filled in for http(s)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def secret_headers(names: Collection[str]) -> list[str]:
+    """The header names (as given) a request must not carry to another origin."""
+    return [n for n in names if n.lower().startswith("privy-") or n.lower() == "authorization"]
+
+
+def refuse_redirect(to_url: str) -> CrossOriginRedirectError:
+    """The error for a signed request redirected off its origin; names the origin only."""
+    scheme, host, port = origin(to_url)
+    return CrossOriginRedirectError(
+        f"a signed request was redirected to another origin ({scheme}://{host}:{port}); "
+        "not sent (on_cross_origin_redirect='refuse')"
+    )
 
 
 class _Settings:
+    """What both auth classes take, checked once."""
+
     def __init__(
         self,
         *,
@@ -62,11 +123,18 @@ class _Settings:
         sign_all_methods: bool,
         methods: Collection[str] | None,
         empty_body: Literal["string", "preserve"],
+        app_secret: str | None,
+        on_cross_origin_redirect: RedirectPolicy,
+        check_url: bool,
     ) -> None:
         if not isinstance(app_id, str):
             raise TypeError(f"app_id must be a str, not {type(app_id).__name__}")
         if not app_id:
             raise ValueError("app_id must not be empty")
+        if app_secret is not None and (not isinstance(app_secret, str) or not app_secret):
+            raise TypeError("app_secret must be a non-empty str or None")
+        if on_cross_origin_redirect not in _REDIRECT_POLICIES:
+            raise ValueError("on_cross_origin_redirect must be 'strip' or 'refuse'")
         self.app_id = app_id
         self.keys = keys
         self.expires_in = expires_in
@@ -76,9 +144,20 @@ class _Settings:
             frozenset(m.upper() for m in methods) if methods is not None else DEFAULT_SIGNED_METHODS
         )
         self.empty_body: Literal["string", "preserve"] = empty_body
+        self.redirects: RedirectPolicy = on_cross_origin_redirect
+        self.check_url = bool(check_url)
+        self._basic = (
+            None
+            if app_secret is None
+            else "Basic " + base64.b64encode(f"{app_id}:{app_secret}".encode()).decode("ascii")
+        )
 
     def should_sign(self, method: str) -> bool:
         return self.sign_all_methods or method.upper() in self.methods
+
+    def basic_auth(self) -> dict[str, str]:
+        """``{"authorization": "Basic ..."}`` when an app secret was given, else ``{}``."""
+        return {} if self._basic is None else {"authorization": self._basic}
 
     def idempotency(self, existing: str | None) -> str | None:
         if existing:
@@ -94,139 +173,36 @@ class _Settings:
         return value
 
     def kwargs(
-        self, method: str, url: str, body: bytes, existing_key: str | None
+        self, method: str, url: str, body: bytes, headers: Mapping[str, str]
     ) -> dict[str, Any]:
+        """The keyword arguments of ``sign_request`` for this request."""
         return {
             "method": method.upper(),
             "url": url,
             "body": body,
             "app_id": self.app_id,
             "keys": self.keys,
-            "idempotency_key": self.idempotency(existing_key),
+            "idempotency_key": self.idempotency(headers.get(IDEMPOTENCY_HEADER)),
             "expires_in": self.expires_in,
             "empty_body": self.empty_body,
+            "check_url": self.check_url,
         }
 
     def __repr__(self) -> str:
-        return f"app_id={self.app_id!r}"
+        # Neither keys nor the app secret: a repr ends up in logs.
+        secret = ", app_secret=<set>" if self._basic is not None else ""
+        return f"app_id={self.app_id!r}{secret}"
 
 
-class PrivyAuth(httpx.Auth):
-    """``httpx`` auth that adds Privy authorization signatures (sync and async clients)."""
+def __getattr__(name: str) -> Any:
+    # Each auth class is imported on first use, so that this module imports with only one of
+    # httpx and requests installed.
+    if name == "PrivyAuth":
+        from authsig.privy.httpx_client import PrivyAuth
 
-    requires_request_body = True
+        return PrivyAuth
+    if name == "PrivyRequestsAuth":
+        from authsig.privy.requests_client import PrivyRequestsAuth
 
-    def __init__(
-        self,
-        app_id: str,
-        keys: PrivateKey | Signer | AsyncSigner | Sequence[PrivateKey | Signer | AsyncSigner],
-        *,
-        expires_in: timedelta | None = DEFAULT_EXPIRES_IN,
-        idempotency_key: IdempotencyKey = None,
-        sign_all_methods: bool = False,
-        methods: Collection[str] | None = None,
-        empty_body: Literal["string", "preserve"] = "string",
-    ) -> None:
-        """Sign requests for ``app_id`` with ``keys`` (see the module docstring)."""
-        self._settings = _Settings(
-            app_id=app_id,
-            keys=keys,
-            expires_in=expires_in,
-            idempotency_key=idempotency_key,
-            sign_all_methods=sign_all_methods,
-            methods=methods,
-            empty_body=empty_body,
-        )
-
-    def __repr__(self) -> str:
-        return f"PrivyAuth({self._settings!r})"
-
-    def _kwargs(self, request: httpx.Request) -> dict[str, Any] | None:
-        settings = self._settings
-        if not settings.should_sign(request.method):
-            return None
-        return settings.kwargs(
-            request.method,
-            str(request.url),
-            request.content,
-            request.headers.get(IDEMPOTENCY_HEADER),
-        )
-
-    @staticmethod
-    def _apply(request: httpx.Request, headers: dict[str, str]) -> None:
-        for name, value in headers.items():
-            request.headers[name] = value
-
-    def sync_auth_flow(
-        self, request: httpx.Request
-    ) -> Generator[httpx.Request, httpx.Response, None]:
-        """Sign ``request`` (sync client; async signers are refused)."""
-        kwargs = self._kwargs(request)
-        if kwargs is not None:
-            self._apply(request, sign_request(**kwargs))
-        yield request
-
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        """Sign ``request`` (async client; signers may be async)."""
-        kwargs = self._kwargs(request)
-        if kwargs is not None:
-            self._apply(request, await sign_request_async(**kwargs))
-        yield request
-
-
-class PrivyRequestsAuth(requests.auth.AuthBase):
-    """``requests`` auth that adds Privy authorization signatures."""
-
-    def __init__(
-        self,
-        app_id: str,
-        keys: PrivateKey | Signer | Sequence[PrivateKey | Signer],
-        *,
-        expires_in: timedelta | None = DEFAULT_EXPIRES_IN,
-        idempotency_key: IdempotencyKey = None,
-        sign_all_methods: bool = False,
-        methods: Collection[str] | None = None,
-        empty_body: Literal["string", "preserve"] = "string",
-    ) -> None:
-        """Sign requests for ``app_id`` with ``keys`` (see the module docstring)."""
-        self._settings = _Settings(
-            app_id=app_id,
-            keys=keys,
-            expires_in=expires_in,
-            idempotency_key=idempotency_key,
-            sign_all_methods=sign_all_methods,
-            methods=methods,
-            empty_body=empty_body,
-        )
-
-    def __repr__(self) -> str:
-        return f"PrivyRequestsAuth({self._settings!r})"
-
-    def __call__(self, r: PreparedRequest) -> PreparedRequest:
-        """Sign the prepared request in place."""
-        settings = self._settings
-        method = (r.method or "GET").upper()
-        if not settings.should_sign(method):
-            return r
-        body = r.body
-        if body is None:
-            raw = b""
-        elif isinstance(body, bytes):
-            raw = body
-        elif isinstance(body, str):
-            # Send exactly the bytes that are signed (http.client would encode str as latin-1).
-            raw = body.encode("utf-8")
-            r.body = raw
-            r.headers["Content-Length"] = str(len(raw))
-        else:
-            raise PayloadError(
-                "cannot sign a streamed or file body; pass the JSON body as bytes, str or json="
-            )
-        url = r.url or ""
-        existing = r.headers.get(IDEMPOTENCY_HEADER)
-        headers = sign_request(**settings.kwargs(method, url, raw, existing))
-        for name, value in headers.items():
-            r.headers[name] = value
-        return r
+        return PrivyRequestsAuth
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,13 @@ Keys may be :class:`~authsig.keys.PrivateKey` objects or signer callables for ke
 KMS/HSM: ``signer(payload: bytes) -> str | bytes`` returning base64 DER text or DER bytes
 (``sign_request_async`` also takes ``async`` signers and runs them concurrently). What a signer
 returns is checked to be a well-formed DER ECDSA signature; failures become
-:class:`~authsig.errors.SignerError` without the signer's own message (it might hold secrets).
+:class:`~authsig.errors.SignerError`, naming the cause's type and its message scrubbed of
+anything that looks like key material, and chained to the cause.
+
+The URL is checked the way the official Python SDK checks it (``privy-client``'s
+``WalletAPIRequestSignatureInput``): absolute ``https://``/``http://``, no trailing slash; and
+a few more mistakes that make a signature no server can verify (a fragment, no path, user
+credentials). ``check_url=False`` signs any URL, for servers that are not Privy's.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import inspect
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from authsig.errors import DuplicateSignatureError, SignatureFormatError, SignerError
 from authsig.keys import PrivateKey
@@ -34,8 +41,9 @@ from authsig.privy.headers import (
 )
 from authsig.privy.payload import signing_payload
 from authsig.signatures import AsyncSigner, Signer, decode_signature, sign
+from authsig.signers._base import chainable_cause, signer_error
 
-__all__ = ["sign_request", "sign_request_async"]
+__all__ = ["RequestURLError", "check_request_url", "sign_request", "sign_request_async"]
 
 _KeyLike = PrivateKey | Signer
 _AsyncKeyLike = PrivateKey | Signer | AsyncSigner
@@ -67,6 +75,76 @@ def _key_list(keys: Any) -> list[Any]:
     return items
 
 
+class RequestURLError(ValueError):
+    """The URL given to sign is one that Privy cannot verify a signature over.
+
+    A :class:`ValueError`, like every other wrong argument of :func:`sign_request` (and like
+    the official SDK's own URL check): the URL is the caller's choice, not input from a peer.
+    :attr:`problem` names the check that failed, one stable word per check: ``not_absolute``,
+    ``scheme``, ``whitespace``, ``no_host``, ``credentials``, ``no_path``, ``trailing_slash``,
+    ``fragment``.
+    """
+
+    def __init__(self, problem: str, message: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
+def _url_problem(url: str) -> tuple[str, str] | None:
+    """The first check ``url`` fails, as ``(problem, what to change)``, or None."""
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return "whitespace", "holds whitespace or control characters; percent-encode them"
+    if not url.startswith(("https://", "http://")):
+        if "://" in url:
+            scheme = url.partition("://")[0]
+            return "scheme", (
+                f"has the scheme {scheme!r}; Privy requests are https:// (or http://), "
+                "written in lower case as they are sent"
+            )
+        return "not_absolute", (
+            "is not absolute; give the full URL the request is sent to, "
+            "e.g. https://api.privy.io/v1/wallets/WALLET_ID/rpc"
+        )
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return "no_host", "has an invalid port"
+    if not parts.hostname:
+        return "no_host", "has no host"
+    if "@" in parts.netloc:
+        return "credentials", (
+            "holds user credentials; they are never part of the request line, so the "
+            "server signs a different URL (and the password would be in the payload)"
+        )
+    if "#" in url:
+        return "fragment", "has a #fragment, which is never sent; remove it"
+    if not parts.path:
+        return "no_path", (
+            "has no path: it is sent as '/', a URL with a trailing slash; give the endpoint's path"
+        )
+    if url.endswith("/") or parts.path.endswith("/"):
+        return "trailing_slash", (
+            "ends in a slash; Privy's endpoints have none, and the signature covers the URL "
+            "exactly (remove the trailing slash)"
+        )
+    return None
+
+
+def check_request_url(url: str) -> None:
+    """Raise :class:`RequestURLError` unless ``url`` is one a Privy signature can cover.
+
+    Absolute ``https://`` or ``http://`` (lower case), a host, a path without a trailing slash,
+    no fragment, no credentials, no whitespace. The message quotes only the check that failed,
+    not the URL (URLs may carry tokens in their query).
+    """
+    if not isinstance(url, str):
+        raise TypeError(f"url must be a str, not {type(url).__name__}")
+    problem = _url_problem(url)
+    if problem is not None:
+        raise RequestURLError(problem[0], f"the request URL {problem[1]}")
+
+
 def _check_text(name: str, value: object) -> None:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
@@ -85,9 +163,12 @@ def _prepare(
     now_ms: int | None,
     empty_body: Literal["string", "preserve"],
     dialect: str | Dialect | None = None,
+    check_url: bool,
 ) -> tuple[dict[str, str], bytes]:
     """The participating headers and the payload bytes they are signed in."""
     _check_text("app_id", app_id)
+    if check_url and url != "":  # an empty URL is the payload's PayloadError, as before
+        check_request_url(url)
     if idempotency_key is not None:
         _check_text("idempotency_key", idempotency_key)
     if now_ms is not None and (isinstance(now_ms, bool) or not isinstance(now_ms, int)):
@@ -115,9 +196,11 @@ def _prepare(
 
 
 def _signer_failed(index: int, exc: BaseException) -> SignerError:
-    # Name the exception type only, and do not chain it (``from None``): a KMS error message may
-    # carry request or credential details, and chained exceptions end up in logged tracebacks.
-    return SignerError(f"signer {index + 1} failed ({type(exc).__name__})")
+    # The cause's type and message say which KMS call failed and why, so both are kept, with
+    # what might be secret scrubbed (PEM blocks, long base64/hex runs: signers._base.scrub).
+    # The cause is chained unless its own message holds such a run (chainable_cause), since a
+    # logged traceback prints the chained message as it is.
+    return signer_error(exc, what=f"signer {index + 1} failed")
 
 
 def _check_signature(index: int, result: object) -> str:
@@ -170,6 +253,7 @@ def sign_request(
     empty_body: Literal["string", "preserve"] = "string",
     deterministic: bool = False,
     dialect: str | Dialect | None = None,
+    check_url: bool = True,
 ) -> dict[str, str]:
     """Sign a Privy request; returns the headers to send (lower-case names).
 
@@ -182,7 +266,9 @@ def sign_request(
     ``now_ms`` fixes the clock (tests, vectors); ``deterministic=True`` signs private keys per
     RFC 6979. ``dialect`` signs the payload an official SDK would
     (:data:`~authsig.privy.dialects.DIALECTS`); with a dialect that never signs the expiry,
-    ``expires_in`` must be None.
+    ``expires_in`` must be None. ``url`` must pass :func:`check_request_url`
+    (:class:`RequestURLError`, a :class:`ValueError`) unless ``check_url=False`` (a server that
+    is not Privy's).
 
     Raises :class:`TypeError`/:class:`ValueError` for arguments of the wrong type or value,
     :class:`~authsig.errors.SignerError` when a signer fails or returns a non-signature, and
@@ -200,6 +286,7 @@ def sign_request(
         now_ms=now_ms,
         empty_body=empty_body,
         dialect=dialect,
+        check_url=check_url,
     )
     signatures: list[str] = []
     for index, item in enumerate(items):
@@ -209,7 +296,7 @@ def sign_request(
         try:
             result = item(payload)
         except Exception as exc:
-            raise _signer_failed(index, exc) from None
+            raise _signer_failed(index, exc) from chainable_cause(exc)
         if inspect.isawaitable(result):
             if inspect.iscoroutine(result):
                 result.close()
@@ -233,6 +320,7 @@ async def sign_request_async(
     empty_body: Literal["string", "preserve"] = "string",
     deterministic: bool = False,
     dialect: str | Dialect | None = None,
+    check_url: bool = True,
 ) -> dict[str, str]:
     """Like :func:`sign_request`; signers may also be ``async`` (awaited concurrently)."""
     items = _key_list(keys)
@@ -246,6 +334,7 @@ async def sign_request_async(
         now_ms=now_ms,
         empty_body=empty_body,
         dialect=dialect,
+        check_url=check_url,
     )
 
     async def run(index: int, item: Any) -> str:
@@ -256,7 +345,7 @@ async def sign_request_async(
             if inspect.isawaitable(result):
                 result = await result
         except Exception as exc:
-            raise _signer_failed(index, exc) from None
+            raise _signer_failed(index, exc) from chainable_cause(exc)
         return _check_signature(index, result)
 
     outcomes = await asyncio.gather(

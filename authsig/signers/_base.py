@@ -19,6 +19,7 @@ __all__ = [
     "CallableSigner",
     "KeyReferenceError",
     "LocalSigner",
+    "chainable_cause",
     "has_key_like_run",
     "scrub",
     "signer_error",
@@ -77,11 +78,34 @@ def scrub(text: str) -> str:
     return text
 
 
+def chainable_cause(exc: BaseException) -> BaseException | None:
+    """``exc`` when its chain may be shown in a traceback, else None (``raise ... from None``).
+
+    A chained exception is printed by every logged traceback with its own, unscrubbed message.
+    So the cause is chained for debugging when no message along its chain looks like key
+    material, and left out when one does: the scrubbed :func:`signer_error` message is then
+    all that a log shows.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if has_key_like_run(str(current)):
+            return None
+        # What a traceback prints next: the cause, else the context unless suppressed.
+        if current.__cause__ is not None or current.__suppress_context__:
+            current = current.__cause__
+        else:
+            current = current.__context__
+    return exc
+
+
 def signer_error(exc: BaseException, *, what: str = "signer failed") -> SignerError:
     """A :class:`SignerError` naming ``exc``'s type and its scrubbed message.
 
-    Raise it ``from exc``: the chain keeps the backend's own exception for debugging, while the
-    message shown to users and logs holds nothing that looks like key material.
+    Raise it ``from chainable_cause(exc)``: the chain keeps the backend's own exception for
+    debugging, while the message shown to users and logs holds nothing that looks like key
+    material.
     """
     message = scrub(str(exc))
     detail = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
@@ -147,7 +171,7 @@ class BaseSigner(ABC):
         except SignerError:
             raise
         except Exception as exc:
-            raise signer_error(exc) from exc
+            raise signer_error(exc) from chainable_cause(exc)
         try:
             der = to_der(der)
         except SignatureFormatError as exc:
