@@ -17,7 +17,7 @@ from typing import Any
 
 from authsig.errors import AuthSigError, SignerError
 from authsig.keys import PublicKey, load_public_key
-from authsig.signers._base import BaseSigner, signer_error
+from authsig.signers._base import BaseSigner, chainable_cause, signer_error
 
 __all__ = ["MAX_RAW_MESSAGE", "AwsKmsSigner"]
 
@@ -73,7 +73,9 @@ class AwsKmsSigner(BaseSigner):
         except AuthSigError:
             raise
         except Exception as exc:
-            raise signer_error(exc, what="awskms: cannot get the public key") from exc
+            raise signer_error(exc, what="awskms: cannot get the public key") from chainable_cause(
+                exc
+            )
 
     @property
     def public_key(self) -> PublicKey:

@@ -26,7 +26,7 @@ from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 from authsig.errors import AuthSigError, SignerError, WrongCurveError
 from authsig.keys import PublicKey
 from authsig.signatures import raw_to_der
-from authsig.signers._base import BaseSigner, signer_error
+from authsig.signers._base import BaseSigner, chainable_cause, signer_error
 from authsig.signers.pkcs11_uri import PKCS11URI, parse_pkcs11_uri
 
 __all__ = ["PKCS11Signer"]
@@ -188,7 +188,7 @@ class PKCS11Signer(BaseSigner):
         except AuthSigError:
             raise
         except Exception as exc:
-            raise signer_error(exc, what="pkcs11: cannot open the token") from exc
+            raise signer_error(exc, what="pkcs11: cannot open the token") from chainable_cause(exc)
         self._shared = _TokenSession.acquire(module, token, pin)
         self._generation = -1
         self._key: Any = None
@@ -201,7 +201,7 @@ class PKCS11Signer(BaseSigner):
             raise
         except Exception as exc:
             self.close()
-            raise signer_error(exc, what="pkcs11: cannot use the key") from exc
+            raise signer_error(exc, what="pkcs11: cannot use the key") from chainable_cause(exc)
 
     @classmethod
     def from_uri(cls, uri: str, *, environ: Mapping[str, str] | None = None) -> PKCS11Signer:
