@@ -18,6 +18,7 @@ from authsig.cli._args import (
     add_body_args,
     add_command,
     add_headers_output,
+    add_passphrase_args,
     add_request_args,
 )
 from authsig.cli._io import (
@@ -25,6 +26,7 @@ from authsig.cli._io import (
     dump_json,
     load_signing_key,
     parse_duration,
+    passphrase_source,
     print_headers,
     read_input,
     request_body,
@@ -80,6 +82,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--idempotency-key")
     p.add_argument("--now", type=int, metavar="MS", help="pretend now is MS ms since the epoch")
     p.add_argument("--deterministic", action="store_true", help="RFC 6979 signatures")
+    add_passphrase_args(p)
     add_headers_output(p)
     p.set_defaults(func=run_sign)
 
@@ -143,7 +146,7 @@ def run_sign(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         keys: list[SigningKey] = []
         for ref in args.key:
-            key = load_signing_key(ref)
+            key = load_signing_key(ref, passphrase_source(args))
             if not isinstance(key, PrivateKey):
                 stack.callback(key.close)  # the token session or client it holds
                 if args.deterministic:
