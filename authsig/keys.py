@@ -254,6 +254,8 @@ def _classify_spki(der: bytes) -> NoReturn:
 def _looks_private(der: bytes) -> bool:
     from asn1crypto import keys as asn1_keys
 
+    if is_encrypted_pkcs8(der):
+        return True
     for spec in (asn1_keys.PrivateKeyInfo, asn1_keys.ECPrivateKey):
         try:
             spec.load(der, strict=True).native  # noqa: B018 - forces a full parse
