@@ -246,5 +246,9 @@ def test_encrypted_key_files_in_every_key_argument(
         assert status == 2, (name, captured.out, captured.err)
         assert captured.err.startswith(f"authsig: error: {path}: {expected}"), (name, captured.err)
         assert captured.err.count("\n") == 1, (name, captured.err)
+        if given == "none":  # the hint names only what this command takes
+            offers = argv[0] in ("sign", "pubkey", "convert")
+            assert ("--passphrase-file" in captured.err) == offers, (name, captured.err)
+            assert "AUTHSIG_PASSPHRASE" in captured.err
         leaked = [s for s in secrets if s in captured.err + captured.out]
         assert not leaked, f"{name}: a secret in the output: {captured.err}"

@@ -188,10 +188,9 @@ def read_passphrase(args: argparse.Namespace | None, source: str, *, new: bool =
         return value.encode("utf-8", "surrogateescape")
     if sys.stdin is not None and sys.stdin.isatty():
         return _prompt(source, new=new)
-    where = (
-        f"give --passphrase-file FILE or set {PASSPHRASE_ENV} "
-        "(stdin is not a terminal to prompt on)"
-    )
+    # Name --passphrase-file only where the command has it (verify, explain, combine do not).
+    option = "give --passphrase-file FILE or " if hasattr(args, "passphrase_file") else ""
+    where = f"{option}set {PASSPHRASE_ENV} (stdin is not a terminal to prompt on)"
     if new:
         raise CLIError(
             f"a passphrase is needed to encrypt {source}: {where}, or give --no-passphrase to "
