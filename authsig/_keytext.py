@@ -8,12 +8,21 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import re
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from authsig.errors import KeyFormatError, WrongCurveError
 
+PATH_GIVEN = (
+    "a file path was given where key text was expected: read the file first, or use "
+    "authsig.signers.resolve_key(PATH)"
+)
+"""The hint for a path given to a key loader (it never repeats the path)."""
+_PATH_LIKE = re.compile(r"[\w.~/\\:-]{1,4096}")
 _PREFIXES = ("wallet-auth:", "wallet-api:")
 MAX_KEY_INPUT = 65536
 """Largest key input (characters or bytes) the loaders look at; P-256 keys are far smaller."""
@@ -59,7 +68,10 @@ def _pem_blocks(text: str) -> list[tuple[str, bytes]]:
         if label != end_label:
             _fail("PEM BEGIN and END labels differ")
         if "Proc-Type" in body or "DEK-Info" in body:
-            _fail("encrypted PEM keys are not supported")
+            _fail(
+                "legacy-encrypted PEM (Proc-Type/DEK-Info) is not supported: re-encrypt it as "
+                "PKCS#8 (ENCRYPTED PRIVATE KEY), e.g. with openssl pkcs8 -topk8"
+            )
         blocks.append((label, _strict_b64decode(body, "PEM body")))
     if text[end:].strip():
         _fail("unexpected text outside the PEM blocks")
@@ -76,6 +88,8 @@ def _single_pem(text: str, allowed: tuple[str, ...]) -> tuple[str, bytes]:
     if label not in allowed:
         if "PRIVATE" in label and "PUBLIC KEY" in allowed:
             _fail(f"PEM block is a private key ({label}); use load_private_key")
+        if label == "PUBLIC KEY":
+            _fail(PUBLIC_GIVEN)
         _fail(f"unsupported PEM block type {label!r}; expected one of {', '.join(allowed)}")
     return label, der
 
@@ -137,8 +151,97 @@ def _check_size(data: object) -> None:
 
 
 def _strip_prefix(text: str) -> str:
+    """Key text without surrounding whitespace, a dashboard prefix or escaped newlines.
+
+    A PEM kept in an environment variable or a ``.env`` file often has literal ``\\n`` for
+    its line breaks. A backslash is never part of base64 or PEM, so they are read as newlines
+    (JSON text is left alone: ``\\n`` is an escape there).
+    """
     text = text.strip()
     for prefix in _PREFIXES:
         if text.startswith(prefix):
-            return text[len(prefix) :]
+            text = text[len(prefix) :]
+            break
+    if "\\" in text and not text.startswith("{"):
+        text = text.replace("\\r\\n", "\n").replace("\\n", "\n").strip()
     return text
+
+
+def _key_b64decode(text: str, what: str) -> bytes:
+    """Base64 key text; a value that reads as a file path gets its own hint."""
+    if _looks_like_path(text):
+        _fail(PATH_GIVEN)
+    return _strict_b64decode(text, what)
+
+
+def _looks_like_path(text: str) -> bool:
+    # Base64 has no '.', '~' or '\\', and DER key text starts with 'M', not '/'.
+    if not _PATH_LIKE.fullmatch(text):
+        return False
+    return any(c in text for c in ".~\\") or text.startswith("/")
+
+
+PUBLIC_GIVEN = (
+    "this is a public key, not a private key: signing needs the private key "
+    "(load_public_key reads public keys)"
+)
+"""The hint for a public key given where a private key was expected."""
+
+P256_OID = "1.2.840.10045.3.1.7"
+_CURVE_NAMES = {
+    "1.3.132.0.10": "secp256k1",
+    "1.3.132.0.34": "P-384",
+    "1.3.132.0.35": "P-521",
+    "1.3.132.0.33": "P-224",
+    "1.2.840.10045.3.1.1": "P-192",
+    "1.2.250.1.223.101.256.1": "FRP256v1",
+}
+
+
+def _wrong_curve(oid: str, asn1_name: str) -> NoReturn:
+    """Raise for a curve OID that is not P-256: WrongCurveError for a known curve."""
+    label = _CURVE_NAMES.get(oid) or (asn1_name if asn1_name != oid else None)
+    if label is None:
+        _fail("unknown elliptic curve OID")
+    raise WrongCurveError(f"key is on {label}, expected P-256 (secp256r1)")
+
+
+_ALGORITHMS = {
+    "rsa": "an RSA key",
+    "rsassa_pss": "an RSA-PSS key",
+    "dsa": "a DSA key",
+    "ed25519": "an Ed25519 key",
+    "ed448": "an Ed448 key",
+    "x25519": "an X25519 key",
+    "x448": "an X448 key",
+}
+
+
+def _algorithm_label(algorithm: str) -> str:
+    # Unknown algorithms come back as dotted OIDs from the input: do not echo them.
+    return _ALGORITHMS.get(algorithm, "not an EC key")
+
+
+def _type_hint(data: object, want: str) -> str:
+    """The TypeError message for a value no key loader reads (``want``: private or public)."""
+    name = type(data).__name__
+    if isinstance(data, os.PathLike):
+        return (
+            f"cannot load a {want} key from a path ({name}): read the file first, or use "
+            "authsig.signers.resolve_key(str(path))"
+        )
+    if isinstance(data, ec.EllipticCurvePrivateKey):
+        fix = "PrivateKey.from_crypto(key)" + (".public_key" if want == "public" else "")
+        return f"cannot load a {want} key from a cryptography key object: use {fix}"
+    if isinstance(data, ec.EllipticCurvePublicKey):
+        if want == "public":
+            return (
+                "cannot load a public key from a cryptography key object: "
+                "use PublicKey.from_crypto(key)"
+            )
+        return "a cryptography public key object cannot sign: signing needs the private key"
+    if type(data).__module__.startswith("cryptography."):
+        return (
+            f"cannot load a {want} key from a cryptography {name}: authsig keys are P-256 EC keys"
+        )
+    return f"cannot load a {want} key from {name}"

@@ -14,6 +14,8 @@ __all__ = [
     "AuthSigError",
     "KeyFormatError",
     "WrongCurveError",
+    "EncryptedKeyError",
+    "WrongPassphraseError",
     "CanonicalizationError",
     "PayloadError",
     "InvalidBodyError",
@@ -70,6 +72,18 @@ class WrongCurveError(KeyFormatError):
     """The key is an elliptic-curve key, but not on the curve this scheme requires."""
 
     code = "wrong_curve"
+
+
+class EncryptedKeyError(KeyFormatError):
+    """The private key is encrypted and no passphrase was given for it."""
+
+    code = "passphrase_required"
+
+
+class WrongPassphraseError(KeyFormatError):
+    """The passphrase does not decrypt the encrypted private key (or the key is damaged)."""
+
+    code = "wrong_passphrase"
 
 
 # --- canonicalization and payload --------------------------------------------------------

@@ -45,6 +45,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from authsig._keytext import (
     MAX_KEY_INPUT,
+    P256_OID,
+    _algorithm_label,
     _ascii_text,
     _b64url,
     _check_size,
@@ -52,9 +54,18 @@ from authsig._keytext import (
     _jwk_check_type,
     _jwk_coordinate,
     _jwk_mapping,
+    _key_b64decode,
     _single_pem,
-    _strict_b64decode,
     _strip_prefix,
+    _type_hint,
+    _wrong_curve,
+)
+from authsig._pkcs8 import (
+    classify_private_der,
+    decrypt_pkcs8,
+    encryption,
+    is_encrypted_pkcs8,
+    params_named,
 )
 from authsig.errors import KeyFormatError, WrongCurveError
 
@@ -68,42 +79,9 @@ __all__ = [
 ]
 
 _CURVE = ec.SECP256R1()
-_P256_OID = "1.2.840.10045.3.1.7"
 # SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING (66 bytes: 0 unused + 65) }
 _SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
 _SPKI_LEN = len(_SPKI_PREFIX) + 65
-_CURVE_NAMES = {
-    "1.3.132.0.10": "secp256k1",
-    "1.3.132.0.34": "P-384",
-    "1.3.132.0.35": "P-521",
-    "1.3.132.0.33": "P-224",
-    "1.2.840.10045.3.1.1": "P-192",
-    "1.2.250.1.223.101.256.1": "FRP256v1",
-}
-
-
-def _wrong_curve(oid: str, asn1_name: str) -> NoReturn:
-    """Raise for a curve OID that is not P-256: WrongCurveError for a known curve."""
-    label = _CURVE_NAMES.get(oid) or (asn1_name if asn1_name != oid else None)
-    if label is None:
-        _fail("unknown elliptic curve OID")
-    raise WrongCurveError(f"key is on {label}, expected P-256 (secp256r1)")
-
-
-_ALGORITHMS = {
-    "rsa": "an RSA key",
-    "rsassa_pss": "an RSA-PSS key",
-    "dsa": "a DSA key",
-    "ed25519": "an Ed25519 key",
-    "ed448": "an Ed448 key",
-    "x25519": "an X25519 key",
-    "x448": "an X448 key",
-}
-
-
-def _algorithm_label(algorithm: str) -> str:
-    # Unknown algorithms come back as dotted OIDs from the input: do not echo them.
-    return _ALGORITHMS.get(algorithm, "not an EC key")
 
 
 def _curve_name(curve: ec.EllipticCurve) -> str:
@@ -246,7 +224,7 @@ def _classify_spki(der: bytes) -> NoReturn:
                 "is accepted"
             )
         curve_oid = params.chosen.dotted
-        if curve_oid != _P256_OID:
+        if curve_oid != P256_OID:
             _wrong_curve(curve_oid, params.chosen.native)
         point = info["public_key"].contents
         canonical = info.dump(force=True)
@@ -276,6 +254,8 @@ def _classify_spki(der: bytes) -> NoReturn:
 def _looks_private(der: bytes) -> bool:
     from asn1crypto import keys as asn1_keys
 
+    if is_encrypted_pkcs8(der):
+        return True
     for spec in (asn1_keys.PrivateKeyInfo, asn1_keys.ECPrivateKey):
         try:
             spec.load(der, strict=True).native  # noqa: B018 - forces a full parse
@@ -330,10 +310,10 @@ def load_public_key(
             return _public_from_der(der)
         if text.startswith("{"):
             return _public_from_jwk(_jwk_mapping(text))
-        return _public_from_der(_strict_b64decode(text, "public key"))
+        return _public_from_der(_key_b64decode(text, "public key"))
     if isinstance(data, Mapping):
         return _public_from_jwk(data)
-    raise TypeError(f"cannot load a public key from {type(data).__name__}")
+    raise TypeError(_type_hint(data, "public"))
 
 
 # --- private keys -------------------------------------------------------------------------
@@ -384,23 +364,24 @@ class PrivateKey:
         """The public key's RFC 7638 thumbprint."""
         return self._public.key_id
 
-    def _pkcs8(self) -> bytes:
+    def _pkcs8(self, passphrase: str | bytes | None = None) -> bytes:
         return self._crypto.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, encryption(passphrase)
         )
 
-    def to_base64(self) -> str:
-        """Base64 of the PKCS#8 DER, one line (Privy's private key format). Secret!"""
-        return base64.b64encode(self._pkcs8()).decode("ascii")
+    def to_base64(self, passphrase: str | bytes | None = None) -> str:
+        """Base64 of the PKCS#8 DER, one line, no newline (Privy's private key format, which
+        the official SDKs load as is). Secret!
 
-    def to_pem(self) -> str:
-        """PEM ``PRIVATE KEY`` (PKCS#8). Secret!"""
+        With ``passphrase``: the encrypted PKCS#8 (``EncryptedPrivateKeyInfo``) DER instead,
+        which :func:`load_private_key` reads back with the same passphrase.
+        """
+        return base64.b64encode(self._pkcs8(passphrase)).decode("ascii")
+
+    def to_pem(self, passphrase: str | bytes | None = None) -> str:
+        """PEM ``PRIVATE KEY`` (PKCS#8); with ``passphrase``, ``ENCRYPTED PRIVATE KEY``. Secret!"""
         return self._crypto.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption(passphrase)
         ).decode("ascii")
 
     def to_sec1_der(self) -> bytes:
@@ -446,79 +427,23 @@ def generate_private_key() -> PrivateKey:
     return PrivateKey(ec.generate_private_key(_CURVE))
 
 
-def _classify_private_der(der: bytes) -> NoReturn:
-    """Explain why ``der`` did not load as a P-256 private key (always raises)."""
-    from asn1crypto import keys as asn1_keys
-
-    params: Any = None
-    algorithm = "ec"
-    try:
-        info = asn1_keys.PrivateKeyInfo.load(der, strict=True)
-        algorithm = info["private_key_algorithm"]["algorithm"].native
-        params = info["private_key_algorithm"]["parameters"]
-    except Exception:
-        try:
-            sec1 = asn1_keys.ECPrivateKey.load(der, strict=True)
-            if sec1["version"].native != "ecPrivkeyVer1":
-                raise ValueError("not SEC1") from None
-            params = sec1["parameters"]
-        except Exception:
-            params = None
-            algorithm = ""
-    if algorithm and algorithm != "ec":
-        _fail(f"{_algorithm_label(algorithm)}, expected a P-256 EC private key")
-    try:
-        if params is not None and params.name == "named":
-            curve_oid = params.chosen.dotted
-            if curve_oid != _P256_OID:
-                _wrong_curve(curve_oid, params.chosen.native)
-    except WrongCurveError:
-        raise
-    except Exception:
-        _fail("not a DER PKCS#8 or SEC1 private key")
-    _fail("not a valid DER PKCS#8 or SEC1 P-256 private key")
-
-
-def _private_from_der(der: bytes) -> PrivateKey:
+def _private_from_der(der: bytes, passphrase: str | bytes | None) -> PrivateKey:
+    if is_encrypted_pkcs8(der):
+        der = decrypt_pkcs8(der, passphrase)
     try:
         crypto = serialization.load_der_private_key(der, password=None)
-    except TypeError:
-        _fail("encrypted private keys are not supported")
-    except (ValueError, UnsupportedAlgorithm):
-        _classify_private_der(der)
+    except (TypeError, ValueError, UnsupportedAlgorithm):
+        classify_private_der(der)
     if not isinstance(crypto, ec.EllipticCurvePrivateKey):
         kind = type(crypto).__name__.removeprefix("_").replace("PrivateKey", "")
         _fail(f"a {kind or 'non-EC'} private key, expected a P-256 EC private key")
     key = PrivateKey(crypto)  # refuses other named curves
-    if not _private_params_named(der):
+    if not params_named(der):
         _fail(
             "EC key with explicit or implicit curve parameters; only the named curve P-256 "
             "is accepted"
         )
     return key
-
-
-def _private_params_named(der: bytes) -> bool:
-    """True when every curve parameter field in a PKCS#8/SEC1 key is a named curve.
-
-    ``cryptography`` loads explicit parameters that spell out P-256 as P-256; authsig
-    refuses them (see the module docstring), so the structure is checked here.
-    """
-    from asn1crypto import core as asn1_core
-    from asn1crypto import keys as asn1_keys
-
-    try:
-        try:
-            info = asn1_keys.PrivateKeyInfo.load(der, strict=True)
-            outer = info["private_key_algorithm"]["parameters"]
-            inner = asn1_keys.ECPrivateKey.load(info["private_key"].contents, strict=True)
-            fields = [outer, inner["parameters"]]
-        except Exception:
-            fields = [asn1_keys.ECPrivateKey.load(der, strict=True)["parameters"]]
-        present = [f for f in fields if not isinstance(f, asn1_core.Void)]
-        return bool(present) and all(f.name == "named" for f in present)
-    except Exception:
-        return False
 
 
 def _private_from_jwk(jwk: Mapping[str, Any]) -> PrivateKey:
@@ -536,14 +461,26 @@ def _private_from_jwk(jwk: Mapping[str, Any]) -> PrivateKey:
     return key
 
 
-def load_private_key(data: str | bytes | Mapping[str, Any] | PrivateKey) -> PrivateKey:
+def load_private_key(
+    data: str | bytes | Mapping[str, Any] | PrivateKey,
+    *,
+    passphrase: str | bytes | None = None,
+) -> PrivateKey:
     """Load a P-256 private key.
 
     Accepts base64 PKCS#8 or SEC1 DER (whitespace allowed inside; a ``wallet-auth:`` or
-    ``wallet-api:`` prefix is stripped), PEM (``PRIVATE KEY`` or ``EC PRIVATE KEY``), a JWK
-    with ``d`` (mapping or JSON text), DER bytes, or a :class:`PrivateKey` (returned as is).
+    ``wallet-api:`` prefix is stripped), PEM (``PRIVATE KEY``, ``EC PRIVATE KEY`` or
+    ``ENCRYPTED PRIVATE KEY``; literal ``\\n`` line breaks, as in environment variables, are
+    accepted), a JWK with ``d`` (mapping or JSON text), DER bytes, or a :class:`PrivateKey`
+    (returned as is).
+
+    An encrypted PKCS#8 key (PEM or base64/DER ``EncryptedPrivateKeyInfo``) needs
+    ``passphrase``; without it :class:`~authsig.errors.EncryptedKeyError` is raised, with a
+    wrong one :class:`~authsig.errors.WrongPassphraseError`. A passphrase is not used for a key
+    that is not encrypted.
     Raises :class:`WrongCurveError` or :class:`KeyFormatError` (messages never echo the input),
-    and :class:`TypeError` for a value of another type.
+    and :class:`TypeError` for a value of another type (a path or a ``cryptography`` key object
+    is named, with what to call instead).
     """
     if isinstance(data, PrivateKey):
         return data
@@ -551,16 +488,17 @@ def load_private_key(data: str | bytes | Mapping[str, Any] | PrivateKey) -> Priv
     if isinstance(data, bytes | bytearray | memoryview):
         raw = bytes(data)
         if raw[:1] == b"\x30":
-            return _private_from_der(raw)
+            return _private_from_der(raw, passphrase)
         data = _ascii_text(raw)
     if isinstance(data, str):
         text = _strip_prefix(data)
         if text.startswith("-----BEGIN"):
-            _label, der = _single_pem(text, ("PRIVATE KEY", "EC PRIVATE KEY"))
-            return _private_from_der(der)
+            allowed = ("PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY")
+            _label, der = _single_pem(text, allowed)
+            return _private_from_der(der, passphrase)
         if text.startswith("{"):
             return _private_from_jwk(_jwk_mapping(text))
-        return _private_from_der(_strict_b64decode(text, "private key"))
+        return _private_from_der(_key_b64decode(text, "private key"), passphrase)
     if isinstance(data, Mapping):
         return _private_from_jwk(data)
-    raise TypeError(f"cannot load a private key from {type(data).__name__}")
+    raise TypeError(_type_hint(data, "private"))

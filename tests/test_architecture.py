@@ -21,6 +21,7 @@ CORE = [
     "errors",
     "keys",
     "_keytext",
+    "_pkcs8",
     "jcs",
     "signatures",
     "_recover",

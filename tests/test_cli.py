@@ -35,9 +35,11 @@ NOW_MS = 1_700_000_000_000
 
 
 def run(*args: str, stdin: str | bytes | None = None, cwd: Path | None = None) -> Any:
+    # Without stdin, /dev/null: never the terminal pytest may run on (no passphrase prompts).
     data = stdin.encode() if isinstance(stdin, str) else stdin
+    feed: dict[str, Any] = {"input": data} if data is not None else {"stdin": subprocess.DEVNULL}
     return subprocess.run(
-        [AUTHSIG, *args], input=data, capture_output=True, timeout=60, cwd=cwd, check=False
+        [AUTHSIG, *args], capture_output=True, timeout=60, cwd=cwd, check=False, **feed
     )
 
 
@@ -60,7 +62,7 @@ def assert_one_line_error(proc: Any, fragment: str = "") -> None:
 
 
 def keygen(path: Path, *extra: str) -> dict[str, Any]:
-    proc = run("keygen", "--out", str(path), "--json", *extra)
+    proc = run("keygen", "--out", str(path), "--json", "--no-passphrase", *extra)
     assert proc.returncode == 0, err(proc)
     result: dict[str, Any] = json.loads(out(proc))
     return result
@@ -89,7 +91,7 @@ def raw_verify(payload: bytes, signature_b64: str, public_b64: str) -> bool:
 
 def test_keygen_writes_0600_file_and_prints_public_key_only(tmp_path: Path) -> None:
     path = tmp_path / "alice.key"
-    proc = run("keygen", "--out", str(path))
+    proc = run("keygen", "--out", str(path), "--no-passphrase")
     assert proc.returncode == 0, err(proc)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     secret = path.read_text().strip()
@@ -106,7 +108,8 @@ def test_keygen_writes_0600_file_and_prints_public_key_only(tmp_path: Path) -> N
 def test_keygen_json_shape(tmp_path: Path) -> None:
     path = tmp_path / "k.key"
     result = keygen(path)
-    assert set(result) == {"public_key", "key_id", "private_key_file"}
+    assert set(result) == {"public_key", "key_id", "private_key_file", "encrypted"}
+    assert result["encrypted"] is False
     assert result["private_key_file"] == str(path)
     private = load_private_key(path.read_text())
     assert result["public_key"] == private.public_key.to_base64()
@@ -132,12 +135,14 @@ def test_keygen_needs_a_destination_for_the_private_key() -> None:
 
 
 def test_keygen_print_private_key_is_explicit() -> None:
-    proc = run("keygen", "--print-private-key")
+    proc = run("keygen", "--print-private-key", "--no-passphrase")
     assert proc.returncode == 0, err(proc)
-    lines = out(proc).splitlines()
-    private = load_private_key(lines[0])
-    assert private.public_key.to_base64() in out(proc)
-    proc = run("keygen", "--print-private-key", "--json")
+    # stdout is the key alone, as its file would hold it; the public key and id go to stderr.
+    private = load_private_key(out(proc))
+    assert "\n" not in out(proc)
+    assert private.public_key.to_base64() in err(proc)
+    assert private.public_key.key_id in err(proc)
+    proc = run("keygen", "--print-private-key", "--json", "--no-passphrase")
     result = json.loads(out(proc))
     assert result["private_key_file"] is None
     assert load_private_key(result["private_key"]).public_key.to_base64() == result["public_key"]
@@ -187,7 +192,9 @@ def test_convert_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "k.key"
     result = keygen(path)
     original = load_private_key(path.read_text())
-    proc = run("convert", str(path), "--to", "pem", "--out", str(tmp_path / "k.pem"))
+    proc = run(
+        "convert", str(path), "--to", "pem", "--out", str(tmp_path / "k.pem"), "--no-passphrase"
+    )
     assert proc.returncode == 0, err(proc)
     assert stat.S_IMODE((tmp_path / "k.pem").stat().st_mode) == 0o600
     proc = run(
@@ -199,12 +206,20 @@ def test_convert_round_trip(tmp_path: Path) -> None:
         "jwk",
         "--out",
         str(tmp_path / "k.jwk"),
+        "--no-passphrase",
     )
     assert proc.returncode == 0, err(proc)
     jwk = json.loads((tmp_path / "k.jwk").read_text())
     assert "d" in jwk
-    proc = run("convert", str(tmp_path / "k.jwk"), "--to", "privy", "--print-private-key")
-    back = load_private_key(out(proc).strip())
+    proc = run(
+        "convert",
+        str(tmp_path / "k.jwk"),
+        "--to",
+        "privy",
+        "--print-private-key",
+        "--no-passphrase",
+    )
+    back = load_private_key(out(proc))
     assert back.to_base64() == original.to_base64()
     proc = run("convert", str(tmp_path / "k.jwk"), "--to", "privy", "--public")
     assert out(proc).strip() == result["public_key"]
@@ -850,7 +865,7 @@ def test_request_options_are_usage_errors_not_internal_errors(
     tmp_path: Path, command: str, option: str, value: str, says: str
 ) -> None:
     key = tmp_path / "k.key"
-    keygen = [sys.executable, "-m", "authsig", "keygen", "--out", str(key)]
+    keygen = [sys.executable, "-m", "authsig", "keygen", "--out", str(key), "--no-passphrase"]
     subprocess.run(keygen, capture_output=True, check=True)
     argv = [command, "-X", "POST", "--url", "https://api.privy.io/v1/x", "-d", "{}"]
     argv += ["--app-id", "a", option, value]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -139,8 +140,18 @@ def test_multi_party_with_a_token_and_a_kms_key(tmp_path: Path, hsm: SoftHSM, km
 # --- key text where a key reference goes --------------------------------------------------
 
 
+PASSPHRASE = "not for any log 4711"
+
+
 def _key_texts(key: PrivateKey) -> dict[str, str]:
-    return {"pem": key.to_pem(), "base64": key.to_base64(), "jwk": json.dumps(key.to_jwk())}
+    return {
+        "pem": key.to_pem(),
+        "base64": key.to_base64(),
+        "jwk": json.dumps(key.to_jwk()),
+        "encrypted-pem": key.to_pem(PASSPHRASE),
+        "encrypted-base64": key.to_base64(PASSPHRASE),
+        "pem-escaped-newlines": key.to_pem().replace("\n", "\\n"),
+    }
 
 
 def _key_arguments(tmp_path: Path, text: str) -> dict[str, list[str]]:
@@ -182,11 +193,14 @@ def _key_arguments(tmp_path: Path, text: str) -> dict[str, list[str]]:
     }
 
 
-@pytest.mark.parametrize("form", ["pem", "base64", "jwk"])
+@pytest.mark.parametrize(
+    "form",
+    ["pem", "base64", "jwk", "encrypted-pem", "encrypted-base64", "pem-escaped-newlines"],
+)
 def test_key_text_never_reaches_stderr(
     tmp_path: Path, form: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # In-process (authsig.cli.main) to keep 27 runs fast; the subprocess tests above cover the
+    # In-process (authsig.cli.main) to keep 54 runs fast; the subprocess tests above cover the
     # console script itself.
     from authsig.cli import main
 
@@ -200,3 +214,41 @@ def test_key_text_never_reaches_stderr(
         assert captured.err.count("\n") == 1, (name, captured.err)
         leaked = [piece for piece in pieces if piece in captured.err + captured.out]
         assert not leaked, f"{name}: key text in the output: {captured.err}"
+
+
+@pytest.mark.parametrize("given", ["none", "wrong"])
+def test_encrypted_key_files_in_every_key_argument(
+    tmp_path: Path,
+    given: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An encrypted key file where each command reads a key: without a passphrase (and no
+    # terminal to ask on) or with a wrong one, a one-line error that says so, and neither the
+    # key nor the passphrase in the output.
+    from authsig.cli import main
+
+    key = generate_private_key()
+    path = tmp_path / "alice.key"
+    path.write_text(key.to_base64(PASSPHRASE))
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    if given == "wrong":
+        monkeypatch.setenv("AUTHSIG_PASSPHRASE", PASSPHRASE[::-1])
+    else:
+        monkeypatch.delenv("AUTHSIG_PASSPHRASE", raising=False)
+    expected = "wrong passphrase" if given == "wrong" else "the private key is encrypted"
+    secrets = [PASSPHRASE, PASSPHRASE[::-1], path.read_text()[:24], key.to_base64()[:24]]
+    arguments = _key_arguments(tmp_path, str(path))
+    del arguments["verify --user-key KEY"]  # a usage error before any key is read
+    for name, argv in arguments.items():
+        status = main(argv)
+        captured = capsys.readouterr()
+        assert status == 2, (name, captured.out, captured.err)
+        assert captured.err.startswith(f"authsig: error: {path}: {expected}"), (name, captured.err)
+        assert captured.err.count("\n") == 1, (name, captured.err)
+        if given == "none":  # the hint names only what this command takes
+            offers = argv[0] in ("sign", "pubkey", "convert")
+            assert ("--passphrase-file" in captured.err) == offers, (name, captured.err)
+            assert "AUTHSIG_PASSPHRASE" in captured.err
+        leaked = [s for s in secrets if s in captured.err + captured.out]
+        assert not leaked, f"{name}: a secret in the output: {captured.err}"

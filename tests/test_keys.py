@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from authsig.errors import AuthSigError, KeyFormatError, WrongCurveError
+from authsig.errors import AuthSigError, EncryptedKeyError, KeyFormatError, WrongCurveError
 from authsig.keys import (
     PrivateKey,
     PublicKey,
@@ -406,14 +406,18 @@ def test_values_of_another_type_are_a_type_error(data: Any) -> None:
         PrivateKey(data)
 
 
-def test_encrypted_pkcs8_der_refused() -> None:
+def test_encrypted_pkcs8_der_needs_its_passphrase() -> None:
     der = KEY.crypto.private_bytes(
         serialization.Encoding.DER,
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(b"pw"),
     )
-    with pytest.raises(KeyFormatError):
+    with pytest.raises(EncryptedKeyError):
         load_private_key(der)
+    assert load_private_key(der, passphrase=b"pw") == KEY
+    # As a public key: named as the (encrypted) private key it is.
+    with pytest.raises(KeyFormatError, match="this is a private key"):
+        load_public_key(der)
 
 
 # --- properties: round trips across formats -------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, NoReturn
 
-from authsig.cli._io import PROG
+from authsig.cli._io import PASSPHRASE_ENV, PROG
 
 __all__ = [
     "EMPTY_BODY_CHOICES",
@@ -15,6 +15,7 @@ __all__ = [
     "add_body_args",
     "add_command",
     "add_headers_output",
+    "add_passphrase_args",
     "add_request_args",
 ]
 
@@ -53,6 +54,17 @@ def add_body_args(container: Any) -> None:
     body = container.add_mutually_exclusive_group()
     body.add_argument("--body", metavar="FILE", help="file with the raw JSON body, or - for stdin")
     body.add_argument("--data", "-d", metavar="JSON", help="the raw JSON body, inline")
+
+
+def add_passphrase_args(container: Any, *, new: bool = False) -> None:
+    """``--passphrase-file FILE``: the passphrase of encrypted keys (``read_passphrase``)."""
+    what = "to encrypt the new key with" if new else "of encrypted keys"
+    container.add_argument(
+        "--passphrase-file",
+        metavar="FILE",
+        help=f"the passphrase {what} (the file's text, without its final newline); "
+        f"else ${PASSPHRASE_ENV}, else a prompt on a terminal",
+    )
 
 
 def add_headers_output(parser: argparse.ArgumentParser) -> None:

@@ -14,20 +14,22 @@ import re
 import shlex
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from authsig.errors import AuthSigError, KeyFormatError
+from authsig.errors import AuthSigError, EncryptedKeyError, KeyFormatError
 from authsig.keys import PrivateKey, PublicKey
 
 if TYPE_CHECKING:
     from authsig.signers import BaseSigner
+    from authsig.signers.refs import Passphrase
 
 __all__ = [
     "PROG",
     "CLIError",
+    "PASSPHRASE_ENV",
     "Refused",
     "as_text_if_possible",
     "check_overwrite",
@@ -42,7 +44,11 @@ __all__ = [
     "read_key_arg",
     "parse_duration",
     "parse_header_args",
+    "passphrase_source",
     "print_headers",
+    "private_key_text",
+    "read_passphrase",
+    "read_passphrase_file",
     "read_input",
     "request_body",
     "write_output",
@@ -128,6 +134,81 @@ def request_body(args: argparse.Namespace) -> bytes | None:
 
 
 # --------------------------------------------------------------------------------------
+# passphrases
+
+PASSPHRASE_ENV = "AUTHSIG_PASSPHRASE"  # noqa: S105 - a variable name
+"""The environment variable that holds the passphrase of encrypted keys."""
+
+_MAX_PASSPHRASE = 4096
+
+
+def read_passphrase_file(name: str, option: str = "--passphrase-file") -> bytes:
+    """The passphrase in file ``name`` (given with ``option``): its content without the
+    trailing line break(s), as ``step --password-file`` reads it. Errors do not name the
+    file: a passphrase given by mistake in its place would be shown."""
+    try:
+        with open(name, "rb") as handle:
+            data = handle.read(_MAX_PASSPHRASE + 1)
+    except OSError as exc:
+        raise CLIError(
+            f"{option}: cannot read the file ({exc.strerror or type(exc).__name__})"
+        ) from None
+    if len(data) > _MAX_PASSPHRASE:
+        raise CLIError(f"{option}: the file is longer than {_MAX_PASSPHRASE} bytes")
+    secret = data.rstrip(b"\r\n")
+    if not secret:
+        raise CLIError(f"{option}: the file holds no passphrase (empty)")
+    return secret
+
+
+def _prompt(source: str, *, new: bool) -> bytes:
+    import getpass
+
+    label = f"new passphrase for {source}" if new else f"passphrase for {source}"
+    secret = getpass.getpass(f"{label}: ")
+    if not secret:
+        raise CLIError("no passphrase given (empty)")
+    if new and getpass.getpass(f"{label} (again): ") != secret:
+        raise CLIError("the passphrases do not match")
+    return secret.encode("utf-8")
+
+
+def read_passphrase(args: argparse.Namespace | None, source: str, *, new: bool = False) -> bytes:
+    """The passphrase for the key ``source`` names (an encrypted key, or with ``new`` a key
+    about to be encrypted): ``--passphrase-file``, else ``$AUTHSIG_PASSPHRASE``, else a prompt
+    when stdin is a terminal (twice for a new key). Without any of them: for a key being read
+    :class:`~authsig.errors.EncryptedKeyError`, for a new key :class:`CLIError`; each says
+    what to give. The passphrase is never printed.
+    """
+    name = getattr(args, "passphrase_file", None)
+    if name:
+        return read_passphrase_file(name)
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value:
+        return value.encode("utf-8", "surrogateescape")
+    if sys.stdin is not None and sys.stdin.isatty():
+        return _prompt(source, new=new)
+    # Name --passphrase-file only where the command has it (verify, explain, combine do not).
+    option = "give --passphrase-file FILE or " if hasattr(args, "passphrase_file") else ""
+    where = f"{option}set {PASSPHRASE_ENV} (stdin is not a terminal to prompt on)"
+    if new:
+        raise CLIError(
+            f"a passphrase is needed to encrypt {source}: {where}, or give --no-passphrase to "
+            "write it unencrypted"
+        )
+    raise EncryptedKeyError(f"{source}: the private key is encrypted: {where}")
+
+
+def passphrase_source(args: argparse.Namespace | None) -> Callable[[str], bytes]:
+    """What key loaders call for an encrypted key: :func:`read_passphrase` with ``args``."""
+
+    def ask(source: str) -> bytes:
+        return read_passphrase(args, source)
+
+    return ask
+
+
+# --------------------------------------------------------------------------------------
 # keys
 
 
@@ -136,11 +217,22 @@ def request_body(args: argparse.Namespace) -> bytes | None:
 _REFERENCE_PREFIXES = ("env:", "file:", "pkcs11:", "awskms://")
 
 
-def load_any_key(data: str | bytes, source: str) -> tuple[PrivateKey | None, PublicKey]:
-    """Load a private or a public key: returns ``(private_or_None, public)``."""
+def _default(passphrase: Passphrase) -> Passphrase:
+    # Every command reads encrypted keys: with no --passphrase-file, the environment or a prompt.
+    return passphrase_source(None) if passphrase is None else passphrase
+
+
+def load_any_key(
+    data: str | bytes, source: str, passphrase: Passphrase = None
+) -> tuple[PrivateKey | None, PublicKey]:
+    """Load a private or a public key: returns ``(private_or_None, public)``.
+
+    ``passphrase`` (here and below) decrypts an encrypted key; None means
+    ``passphrase_source(None)``: ``$AUTHSIG_PASSPHRASE`` or a prompt.
+    """
     from authsig.signers.refs import load_key_data
 
-    return load_key_data(data, source)
+    return load_key_data(data, source, _default(passphrase))
 
 
 def read_key_arg(ref: str) -> tuple[bytes, str]:
@@ -150,31 +242,31 @@ def read_key_arg(ref: str) -> tuple[bytes, str]:
     return read_key_text(ref)
 
 
-def load_private_key_file(ref: str) -> PrivateKey:
+def load_private_key_file(ref: str, passphrase: Passphrase = None) -> PrivateKey:
     """The private key that a FILE, ``-``, ``env:VAR`` or ``file:PATH`` reference holds."""
     from authsig.signers.refs import resolve_key
 
     if ref.lower().startswith(("pkcs11:", "awskms://")):
         raise CLIError("this needs a key file: pkcs11: and awskms:// keys never leave their store")
-    key = resolve_key(ref, purpose="private")
+    key = resolve_key(ref, purpose="private", passphrase=_default(passphrase))
     if not isinstance(key, PrivateKey):  # unreachable: only pkcs11:/awskms:// give signers
         raise CLIError("this needs a key file")
     return key
 
 
-def load_signing_key(ref: str) -> PrivateKey | BaseSigner:
+def load_signing_key(ref: str, passphrase: Passphrase = None) -> PrivateKey | BaseSigner:
     """A key to sign with: a private key (FILE, ``-``, ``env:``, ``file:``) or a signer
     (``pkcs11:``, ``awskms://``)."""
     from authsig.signers.refs import resolve_key
 
-    return resolve_key(ref, purpose="private")
+    return resolve_key(ref, purpose="private", passphrase=_default(passphrase))
 
 
-def load_public_key_ref(ref: str) -> PublicKey:
+def load_public_key_ref(ref: str, passphrase: Passphrase = None) -> PublicKey:
     """The public key of any key reference (of the private key, token key or KMS key)."""
     from authsig.signers.refs import resolve_key
 
-    return resolve_key(ref, purpose="public")
+    return resolve_key(ref, purpose="public", passphrase=_default(passphrase))
 
 
 def load_public_key_arg(value: str) -> PublicKey:
@@ -213,6 +305,23 @@ def format_key(key: PrivateKey | PublicKey, fmt: str) -> str:
     return key.to_base64() + "\n"
 
 
+def private_key_text(key: PrivateKey, fmt: str, passphrase: bytes | None) -> str:
+    """A private key file's text in ``fmt``; encrypted PKCS#8 with ``passphrase``.
+
+    ``privy`` has no trailing newline: the official Python SDK decodes the file's text as
+    strict base64 and refuses one. A JWK cannot be encrypted (:class:`CLIError`).
+    """
+    if fmt == "jwk":
+        if passphrase is not None:
+            raise CLIError(
+                "a JWK cannot be encrypted: use --format pem or privy, or --no-passphrase"
+            )
+        return json.dumps(key.to_jwk(), indent=2) + "\n"
+    if fmt == "pem":
+        return key.to_pem(passphrase)
+    return key.to_base64(passphrase)
+
+
 # --------------------------------------------------------------------------------------
 # writing
 
@@ -222,9 +331,12 @@ def _refuse_existing(path: Path) -> CLIError:
 
 
 def check_overwrite(path: Path, *, force: bool) -> None:
-    """Refuse an existing output file unless ``--force`` was given."""
+    """Refuse an existing output file unless ``--force`` was given, and a missing folder."""
     if path.exists() and not force:
         raise _refuse_existing(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise CLIError(f"{directory}: no such directory")
 
 
 def write_private_file(path: Path, text: str, *, force: bool) -> None:

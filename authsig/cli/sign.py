@@ -20,6 +20,7 @@ from authsig.cli._args import (
     add_body_args,
     add_command,
     add_headers_output,
+    add_passphrase_args,
     add_request_args,
 )
 from authsig.cli._io import (
@@ -28,6 +29,7 @@ from authsig.cli._io import (
     dump_json,
     load_signing_key,
     parse_duration,
+    passphrase_source,
     print_headers,
     read_input,
     request_body,
@@ -97,6 +99,7 @@ def register(subparsers: Any) -> None:
         help="with --curl: add the app secret (HTTP Basic) as a reference the shell expands "
         "when the command runs; the secret itself is never printed",
     )
+    add_passphrase_args(p)
     add_headers_output(p)
     p.set_defaults(func=run_sign)
 
@@ -214,7 +217,7 @@ def run_sign(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         keys: list[SigningKey] = []
         for ref in args.key:
-            key = load_signing_key(ref)
+            key = load_signing_key(ref, passphrase_source(args))
             if not isinstance(key, PrivateKey):
                 stack.callback(key.close)  # the token session or client it holds
                 if args.deterministic:

@@ -16,6 +16,9 @@ Key *text* is never a reference: a reference names where the key is, so that the
 stays out of argument lists, shell history and error messages. When a value looks like key
 text (a PEM block, a long base64 or hex run, JSON) and names no file, the error says so and
 does not repeat it.
+
+A key file may hold an encrypted PKCS#8 key: give ``passphrase`` (a value, or a function of
+the key's source name that is called only when the key turns out to be encrypted).
 """
 
 from __future__ import annotations
@@ -24,11 +27,16 @@ import json
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Literal, overload
 
-from authsig.errors import KeyFormatError, WrongCurveError
+from authsig.errors import (
+    EncryptedKeyError,
+    KeyFormatError,
+    WrongCurveError,
+    WrongPassphraseError,
+)
 from authsig.keys import MAX_KEY_INPUT, PrivateKey, PublicKey, load_private_key, load_public_key
 from authsig.signers._base import KeyReferenceError, has_key_like_run
 
@@ -39,6 +47,7 @@ __all__ = [
     "KEY_TEXT_GIVEN",
     "KeyReference",
     "KeyReferenceError",
+    "Passphrase",
     "is_private_key_text",
     "load_key_data",
     "looks_like_key_text",
@@ -49,6 +58,10 @@ __all__ = [
 
 Purpose = Literal["private", "public"]
 Kind = Literal["path", "stdin", "env", "file", "pkcs11", "awskms"]
+
+Passphrase = str | bytes | Callable[[str], str | bytes] | None
+"""A passphrase for encrypted key files: the value, or a function of the key's source name
+(called only for an encrypted key, e.g. to prompt for it), or None."""
 
 KEY_TEXT_GIVEN = (
     "key text given where a key reference (path, -, env:VAR, file:PATH, pkcs11:, awskms://) "
@@ -203,11 +216,31 @@ def _text_if_possible(data: str | bytes) -> str | bytes:
         return data
 
 
-def load_key_data(data: str | bytes, source: str) -> tuple[PrivateKey | None, PublicKey]:
-    """Load a private or a public key: ``(private_or_None, public)``; errors name ``source``."""
+def _load_private(data: str | bytes, source: str, passphrase: Passphrase) -> PrivateKey:
+    if not callable(passphrase):
+        return load_private_key(data, passphrase=passphrase)
+    try:
+        return load_private_key(data)
+    except EncryptedKeyError:
+        return load_private_key(data, passphrase=passphrase(source))
+
+
+def load_key_data(
+    data: str | bytes, source: str, passphrase: Passphrase = None
+) -> tuple[PrivateKey | None, PublicKey]:
+    """Load a private or a public key: ``(private_or_None, public)``; errors name ``source``.
+
+    An encrypted private key needs ``passphrase`` (see :data:`Passphrase`); its errors
+    (:class:`~authsig.errors.EncryptedKeyError`, :class:`~authsig.errors.WrongPassphraseError`)
+    are raised as they are, never replaced by a public-key error.
+    """
     data = _text_if_possible(data)
     try:
-        private = load_private_key(data)
+        private = _load_private(data, source, passphrase)
+    except (EncryptedKeyError, WrongPassphraseError) as exc:
+        if exc.message.startswith(f"{source}: "):
+            raise
+        raise type(exc)(f"{source}: {exc.message}") from None
     except KeyFormatError as private_error:
         try:
             public = load_public_key(data)
@@ -241,6 +274,7 @@ def resolve_key(
     purpose: Literal["private"] = ...,
     stdin: IO[bytes] | None = ...,
     environ: Mapping[str, str] | None = ...,
+    passphrase: Passphrase = ...,
 ) -> PrivateKey | BaseSigner: ...
 
 
@@ -251,6 +285,7 @@ def resolve_key(
     purpose: Literal["public"],
     stdin: IO[bytes] | None = ...,
     environ: Mapping[str, str] | None = ...,
+    passphrase: Passphrase = ...,
 ) -> PublicKey: ...
 
 
@@ -260,6 +295,7 @@ def resolve_key(
     purpose: Purpose = "private",
     stdin: IO[bytes] | None = None,
     environ: Mapping[str, str] | None = None,
+    passphrase: Passphrase = None,
 ) -> PrivateKey | PublicKey | BaseSigner:
     """The key that reference ``ref`` names.
 
@@ -269,11 +305,14 @@ def resolve_key(
     error. ``purpose="public"``: always a :class:`~authsig.keys.PublicKey` (the public half of a
     private key or of a signer's key). ``stdin`` and ``environ`` replace ``sys.stdin.buffer`` and
     ``os.environ`` for ``-``, ``env:`` and the ``pkcs11:`` PIN and module variables (boto3
-    reads its own configuration).
+    reads its own configuration). ``passphrase`` decrypts an encrypted key file (PKCS#8): a
+    value, or a function of the key's source name called only when the key is encrypted.
 
     Raises :class:`KeyReferenceError` (a ``KeyFormatError`` and a ``ValueError``) for key text
     or an unusable reference, :class:`~authsig.errors.KeyFormatError` for a file that holds no
-    P-256 key, and :class:`~authsig.errors.SignerError` when a token or KMS cannot be used.
+    P-256 key (:class:`~authsig.errors.EncryptedKeyError` for an encrypted one without a
+    passphrase, :class:`~authsig.errors.WrongPassphraseError` for a wrong one), and
+    :class:`~authsig.errors.SignerError` when a token or KMS cannot be used.
     """
     if purpose not in ("private", "public"):
         raise ValueError("purpose must be 'private' or 'public'")
@@ -285,7 +324,7 @@ def resolve_key(
         with signer:
             return signer.public_key
     data, source = read_key_text(reference, stdin=stdin, environ=environ)
-    private, public = load_key_data(data, source)
+    private, public = load_key_data(data, source, passphrase)
     if purpose == "public":
         return public
     if private is None:
