@@ -253,10 +253,10 @@ def verify_request(
         valid = [v for v in (_check_one(e, ctx) for e in entries) if v is not None]
         if not valid:
             raise _Refused("httpsig_unknown_key", "no signature is by an accepted key")
+        replay_key = _replay_key(valid, require_nonce)
         decision = _decide(quorum, valid)
         if not decision.approved:
             return HttpSigChecked(decision)
-        replay_key = _replay_key(valid, require_nonce)
     except _Refused as refused:
         facts = {"label": refused.label, "required": quorum.threshold if quorum else 1}
         return HttpSigChecked(HttpSigDecision.refuse(refused.reason, refused.message, **facts))
