@@ -1,0 +1,126 @@
+"""RFC 9421 interop with code no one here wrote: ``http-message-signatures`` (PyPI).
+
+Its signatures (ecdsa-p256-sha256 and ed25519, with a Content-Digest of the body) verify in
+authsig, and authsig's verify in it; a tampered body is refused by both. The package runs in
+its own environment (tests/_envs.py) through tests/interop/httpsig_python.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _envs import EnvUnavailable, python_env, run_json
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from authsig.httpsig import HttpMessage, Quorum, sign_request, verify_request
+from authsig.keys import generate_private_key
+
+PACKAGE = "http-message-signatures==3.0.0"
+SCRIPT = Path(__file__).parent / "interop" / "httpsig_python.py"
+
+P256 = generate_private_key()
+ED = ed25519.Ed25519PrivateKey.generate()
+ED_PRIVATE_PEM = ED.private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+).decode()
+ED_PUBLIC_PEM = (
+    ED.public_key()
+    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    .decode()
+)
+KEYS = {
+    "ecdsa-p256-sha256": (P256, P256.to_pem(), P256.public_key.to_pem(), P256.public_key),
+    "ed25519": (ED, ED_PRIVATE_PEM, ED_PUBLIC_PEM, ED.public_key()),
+}
+URL = "https://api.example.com/v1/pay?currency=EUR&to=0xabc"
+BODY = b'{"amount":"12.50","memo":"h\xc3\xa9llo"}'
+HEADERS = [["Content-Type", "application/json"], ["Date", "Tue, 20 Apr 2021 02:07:55 GMT"]]
+COMPONENTS = ["@method", "@authority", "@path", "@query", "content-type", "content-digest"]
+
+
+@pytest.fixture(scope="module")
+def peer() -> list[str]:
+    try:
+        python = python_env("httpsig-python", [PACKAGE, "requests>=2.31"])
+    except EnvUnavailable as exc:
+        pytest.skip(f"{PACKAGE} unavailable: {exc}")
+    return [str(python), str(SCRIPT)]
+
+
+def _run(peer: list[str], cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = run_json(peer, {"cases": cases})
+    assert isinstance(out, dict)
+    assert out["package_version"] == PACKAGE.split("==")[1]
+    results = out["results"]
+    errors = [r["error"] for r in results if "error" in r]
+    assert not errors, errors
+    return list(results)
+
+
+@pytest.mark.parametrize("alg", sorted(KEYS))
+def test_the_package_signs_and_authsig_verifies(peer: list[str], alg: str) -> None:
+    _key, private_pem, public_pem, _public = KEYS[alg]
+    now = int(time.time())
+    case = {
+        "op": "sign",
+        "alg": alg,
+        "private_pem": private_pem,
+        "keyid": "peer-key",
+        "method": "POST",
+        "url": URL,
+        "headers": HEADERS,
+        "body": base64.b64encode(BODY).decode(),
+        "components": COMPONENTS,
+        "created": now,
+        "expires": now + 300,
+        "nonce": "n-" + alg,
+        "label": "peer",
+    }
+    (result,) = _run(peer, [case])
+    headers = [(name, value) for name, value in result["headers"]]
+    assert any(name.lower() == "content-digest" for name, _ in headers)
+    message = HttpMessage.build("POST", URL, headers)
+    keys = {"peer-key": public_pem}
+    checked = verify_request(
+        message, BODY, keys=keys, quorum=Quorum.of(1, ["peer-key"]), require_nonce=True
+    )
+    assert checked.decision.approved, checked.decision.message
+    assert checked.decision.labels == ("peer",)
+    tampered = verify_request(message, BODY + b" ", keys=keys)
+    assert tampered.decision.reason == "httpsig_digest_mismatch"
+
+
+@pytest.mark.parametrize("alg", sorted(KEYS))
+def test_authsig_signs_and_the_package_verifies(peer: list[str], alg: str) -> None:
+    key, _private_pem, public_pem, _public = KEYS[alg]
+    pairs = [(name, value) for name, value in HEADERS]
+    signed = sign_request(
+        "POST", URL, pairs, BODY, key=key, keyid="authsig-key", label="ours",
+        components=COMPONENTS,
+    )
+    headers = [*HEADERS, *([name, value] for name, value in signed.items())]
+    base = {
+        "op": "verify",
+        "alg": alg,
+        "public_pem": public_pem,
+        "keyid": "authsig-key",
+        "method": "POST",
+        "url": URL,
+        "headers": headers,
+    }
+    good, bad = _run(
+        peer,
+        [
+            {**base, "body": base64.b64encode(BODY).decode()},
+            {**base, "body": base64.b64encode(BODY + b" ").decode()},
+        ],
+    )
+    assert good["verified"], good
+    assert good["labels"] == ["ours"]
+    assert ['"@query"', "?currency=EUR&to=0xabc"] in good["covered"]
+    assert not bad["verified"]
