@@ -61,7 +61,9 @@ owners = st.dictionaries(st.sampled_from(KEYIDS), st.sampled_from(KEYS))
 
 @settings(max_examples=400, deadline=None)
 @given(quorum=quorums(), owner=owners)
-def test_satisfied_agrees_with_the_brute_force_oracle(quorum: Quorum, owner: dict[str, str]) -> None:
+def test_satisfied_agrees_with_the_brute_force_oracle(
+    quorum: Quorum, owner: dict[str, str]
+) -> None:
     if len(quorum.keyids()) > 12:
         return  # the oracle is exponential in leaves; these trees are covered by smaller ones
     found = satisfied(quorum, owner)
