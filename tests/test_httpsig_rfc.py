@@ -32,7 +32,10 @@ P256_PRIVATE = (DATA / "test-key-ecc-p256.key").read_text()
 ED25519_PRIVATE = (DATA / "test-key-ed25519.key").read_text()
 
 # B.2: the test-request message.
-DIGEST = "sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:"
+DIGEST = (
+    "sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgB"
+    "WnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:"
+)
 BODY = b'{"hello": "world"}'
 HEADERS = (
     ("Host", "example.com"),

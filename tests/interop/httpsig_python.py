@@ -47,7 +47,7 @@ def _message(case: dict):  # type: ignore[no-untyped-def]
 def _when(seconds: int | None) -> datetime.datetime | None:
     if seconds is None:
         return None
-    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC)
 
 
 def op_sign(case: dict) -> dict:
@@ -98,7 +98,8 @@ def main() -> None:
             results.append({"sign": op_sign, "verify": op_verify}[case["op"]](case))
         except Exception as exc:  # reported per case; never the key material
             results.append({"error": f"{type(exc).__name__}: {exc}"})
-    json.dump({"package_version": version("http-message-signatures"), "results": results}, sys.stdout)
+    out = {"package_version": version("http-message-signatures"), "results": results}
+    json.dump(out, sys.stdout)
 
 
 if __name__ == "__main__":
