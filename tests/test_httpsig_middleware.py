@@ -18,8 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from servers import uvicorn_thread, waitress_thread
 
 from authsig.httpsig import Quorum, sign_request
-from authsig.httpsig.client import HttpSigAuth, HttpSigRequestsAuth, sign_all
+from authsig.httpsig.client import HttpSigAuth, HttpSigRequestsAuth
 from authsig.httpsig.middleware import HttpSigASGIMiddleware, HttpSigWSGIMiddleware
+from authsig.httpsig.signing import sign_all
 from authsig.keys import generate_private_key
 from authsig.replay import MemoryReplayStore
 

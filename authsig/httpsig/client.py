@@ -13,8 +13,6 @@ verifier names the request by it) and one ``Content-Digest`` of the body::
 
 from __future__ import annotations
 
-import secrets
-import time
 from collections.abc import Generator, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,12 +21,12 @@ import requests.auth
 
 from authsig.httpsig.algorithms import SigningKey, load_signing_key
 from authsig.httpsig.errors import HttpSigError
-from authsig.httpsig.signing import DEFAULT_EXPIRES_IN, sign_request
+from authsig.httpsig.signing import sign_all
 
 if TYPE_CHECKING:
     from requests import PreparedRequest
 
-__all__ = ["HttpSigAuth", "HttpSigRequestsAuth", "sign_all"]
+__all__ = ["HttpSigAuth", "HttpSigRequestsAuth"]
 
 
 def _signers(signers: Any) -> list[tuple[str, SigningKey]]:
@@ -37,44 +35,6 @@ def _signers(signers: Any) -> list[tuple[str, SigningKey]]:
     out = [(str(keyid), load_signing_key(key)) for keyid, key in signers]
     if not out:
         raise ValueError("at least one (keyid, key) signer is needed")
-    return out
-
-
-def sign_all(
-    method: str,
-    url: str,
-    headers: Iterable[tuple[str, str]],
-    body: bytes,
-    signers: Sequence[tuple[str, SigningKey]],
-    *,
-    components: Sequence[str] | None = None,
-    expires_in: int | None = DEFAULT_EXPIRES_IN,
-    tag: str | None = None,
-) -> dict[str, str]:
-    """The fields that sign the request once per signer (labels ``sig1``, ``sig2``, ...)."""
-    lines = list(headers)
-    nonce = secrets.token_urlsafe(16)
-    created = int(time.time())
-    expires = None if expires_in is None else created + expires_in
-    out: dict[str, str] = {}
-    for number, (keyid, key) in enumerate(signers, start=1):
-        added = sign_request(
-            method,
-            url,
-            lines,
-            body,
-            key=key,
-            keyid=keyid,
-            label=f"sig{number}",
-            components=components,
-            created=created,
-            expires=expires,
-            nonce=nonce,
-            tag=tag,
-        )
-        lowered = {name.lower() for name in added}
-        lines = [(k, v) for k, v in lines if k.lower() not in lowered] + list(added.items())
-        out.update(added)
     return out
 
 

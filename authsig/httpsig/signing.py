@@ -20,7 +20,7 @@ from authsig.httpsig.digest import content_digest
 from authsig.httpsig.errors import HttpSigFieldError
 from authsig.httpsig.fields import signature_params
 
-__all__ = ["DEFAULT_COMPONENTS", "DEFAULT_EXPIRES_IN", "sign_request"]
+__all__ = ["DEFAULT_COMPONENTS", "DEFAULT_EXPIRES_IN", "sign_all", "sign_request"]
 
 DEFAULT_COMPONENTS = ("@method", "@authority", "@path", "@query")
 """What a signature covers by default (plus ``content-digest`` when there is a body): the
@@ -110,4 +110,42 @@ def sign_request(
     inner.parse(params_text.encode("ascii"))
     out["Signature-Input"] = _merged(lines, "Signature-Input", label, inner)
     out["Signature"] = _merged(lines, "Signature", label, http_sfv.Item(signature))
+    return out
+
+
+def sign_all(
+    method: str,
+    url: str,
+    headers: Iterable[tuple[str, str]],
+    body: bytes,
+    signers: Sequence[tuple[str, SigningKey]],
+    *,
+    components: Sequence[str] | None = None,
+    expires_in: int | None = DEFAULT_EXPIRES_IN,
+    tag: str | None = None,
+) -> dict[str, str]:
+    """The fields that sign the request once per signer (labels ``sig1``, ``sig2``, ...)."""
+    lines = list(headers)
+    nonce = secrets.token_urlsafe(16)
+    created = int(time.time())
+    expires = None if expires_in is None else created + expires_in
+    out: dict[str, str] = {}
+    for number, (keyid, key) in enumerate(signers, start=1):
+        added = sign_request(
+            method,
+            url,
+            lines,
+            body,
+            key=key,
+            keyid=keyid,
+            label=f"sig{number}",
+            components=components,
+            created=created,
+            expires=expires,
+            nonce=nonce,
+            tag=tag,
+        )
+        lowered = {name.lower() for name in added}
+        lines = [(k, v) for k, v in lines if k.lower() not in lowered] + list(added.items())
+        out.update(added)
     return out
