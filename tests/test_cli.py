@@ -316,6 +316,7 @@ COMMANDS = [
     "canonicalize",
     "vectors",
     "demo",
+    "httpsig",
 ]
 
 

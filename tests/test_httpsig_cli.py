@@ -75,3 +75,10 @@ def test_bad_arguments_exit_2(keys: dict[str, Path], capsys: pytest.CaptureFixtu
     argv = ["httpsig", "sign", "--key", f"a={keys['alice.pub']}", "-X", "GET", "--url", URL]
     assert main(argv) == 2
     assert "private key" in capsys.readouterr().err
+
+
+def test_the_group_alone_prints_its_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["httpsig"]) == 2
+    err = capsys.readouterr().err
+    assert "sign" in err
+    assert "verify" in err

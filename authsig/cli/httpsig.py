@@ -12,6 +12,7 @@ signature fails. Keys are PEM files (P-256 or Ed25519), named by their keyid: ``
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from authsig.cli._args import add_body_args, add_command, add_headers_output
@@ -114,6 +115,12 @@ def register(subparsers: Any) -> None:
     sub = group.add_subparsers(dest="httpsig_command", metavar="COMMAND")
     _register_sign(sub)
     _register_verify(sub)
+
+    def usage(args: argparse.Namespace) -> int:
+        group.print_help(sys.stderr)
+        return 2
+
+    group.set_defaults(func=usage)
 
 
 def run_sign(args: argparse.Namespace) -> int:
