@@ -289,3 +289,33 @@ def test_the_scheme_needs_no_change_to_the_http_layer() -> None:
         assert "httpsig" not in path.read_text(), path.name
     for code in ("httpsig_digest_mismatch", "httpsig_nonce_required", "httpsig_unknown_key"):
         assert Reason.get(code) is not None
+
+
+def test_the_gate_hook_gets_the_diagnosis_and_the_facts() -> None:
+    from authsig.http import Gate
+    from authsig.httpsig.scheme import HttpSigScheme
+
+    records: list[Any] = []
+    gate = Gate(
+        HttpSigScheme(keys=KEYS, quorum=Quorum.of(1, ["p", "e"], name="ops")),
+        replay_store=None,
+        public_base_url="https://api.example.com",
+        clock=lambda: NOW_MS,
+        on_decision=lambda info, record: records.append(record),
+    )
+    signed = sign_request(
+        "POST", "https://api.example.com/v1/pay/", [], BODY, key=KEY, keyid="p", created=NOW
+    )
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/v1/pay",
+        **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in signed.items()},
+    }
+    info = gate.urls.from_wsgi(environ)
+    outcome = gate.check(info, BODY, gate.scheme.resolve(info))
+    assert outcome.problem is not None
+    assert outcome.problem.reason == "invalid_signature"
+    (record,) = records
+    assert record.verdict is not None
+    assert "\"@path\" was signed as '/v1/pay/'" in record.verdict
+    assert record.target == "ops"
