@@ -239,7 +239,9 @@ def verify_request(
     tag: str | None = None,
 ) -> HttpSigChecked:
     """Verify ``message`` (with the ``body`` received) against ``quorum`` (None: one signature
-    by any key ``keys`` resolves). Bad input is a refusal, never an exception."""
+    by any key ``keys`` resolves). Bad input is a refusal, never an exception; a key that a
+    callable ``keys`` returns and that cannot be used raises :class:`HttpSigKeyError` (the
+    server's mistake: the Gate answers it with a generic 500)."""
     if not isinstance(policy, Policy):
         raise TypeError(f"policy must be an authsig Policy, not {type(policy).__name__}")
     resolver = keys if isinstance(keys, KeyResolver) else KeyResolver(keys)
