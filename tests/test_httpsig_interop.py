@@ -57,6 +57,10 @@ def peer(request: pytest.FixtureRequest) -> list[str]:
             pytest.skip(f"{NPM_PACKAGE} unavailable: {exc}")
         assert node is not None
         return [node, str(NODE_SCRIPT), str(folder)]
+    return _pypi_peer()
+
+
+def _pypi_peer() -> list[str]:
     try:
         python = python_env("httpsig-python", [PACKAGE, "requests>=2.31"])
     except EnvUnavailable as exc:
@@ -144,3 +148,36 @@ def test_authsig_signs_and_the_package_verifies(peer: list[str], alg: str) -> No
         assert good["labels"] == ["ours"]
         assert ['"@query"', "?currency=EUR&to=0xabc"] in good["covered"]
         assert not bad_body["verified"]
+
+
+def test_two_package_signatures_meet_an_authsig_quorum() -> None:
+    # The PyPI package appends a second labelled signature to a signed request.
+    peer = _pypi_peer()
+    now = int(time.time())
+    headers: list[list[str]] = list(HEADERS)
+    for label, alg in (("p", "ecdsa-p256-sha256"), ("e", "ed25519")):
+        case = {
+            "op": "sign",
+            "alg": alg,
+            "private_pem": KEYS[alg][1],
+            "keyid": label,
+            "method": "POST",
+            "url": URL,
+            "headers": headers,
+            "body": base64.b64encode(BODY).decode(),
+            "components": COMPONENTS,
+            "created": now,
+            "expires": now + 300,
+            "nonce": "shared-nonce",
+            "label": f"sig-{label}",
+            "append": label == "e",
+        }
+        (result,) = _run(peer, [case])
+        headers = result["headers"]
+    message = HttpMessage.build("POST", URL, [(k, v) for k, v in headers])
+    keys = {"p": KEYS["ecdsa-p256-sha256"][2], "e": KEYS["ed25519"][2]}
+    both = Quorum.of(2, ["p", "e"], name="both")
+    checked = verify_request(message, BODY, keys=keys, quorum=both, require_nonce=True)
+    assert checked.decision.approved, checked.decision.message
+    assert checked.decision.labels == ("sig-p", "sig-e")
+    assert checked.replay_key is not None

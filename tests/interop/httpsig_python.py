@@ -67,6 +67,9 @@ def op_sign(case: dict) -> dict:
         label=case["label"],
         covered_component_ids=tuple(case["components"]),
         body=body if body else None,
+        # A second signer keeps the first one's signature and Content-Digest.
+        append_if_signature_exists=bool(case.get("append")),
+        use_existing_digest=bool(case.get("append")),
     )
     return {"headers": [[name, value] for name, value in request.headers.items()]}
 
