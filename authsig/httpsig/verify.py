@@ -68,9 +68,8 @@ class KeyResolver:
         return None if self._table is None else tuple(self._table)
 
     def __call__(self, keyid: str) -> VerifyingKey | None:
-        if self._table is not None:
-            return self._table.get(keyid)
-        assert self._call is not None
+        if self._call is None:
+            return (self._table or {}).get(keyid)
         found = self._call(keyid)
         return None if found is None else load_verifying_key(found)
 
@@ -141,15 +140,14 @@ class _Context:
 
 def _check_one(entry: SignatureEntry, ctx: _Context) -> _Valid | None:
     """The verified signature, None for an ignored foreign one; refuses anything else."""
-    label, keyid = entry.label, entry.keyid
-    key = ctx.keys(keyid) if keyid is not None else None
-    member = keyid is not None and (ctx.members is None or keyid in ctx.members)
+    label, keyid = entry.label, entry.keyid or ""
+    key = ctx.keys(keyid) if keyid else None
+    member = ctx.members is None or keyid in ctx.members
     if key is None or not member:
         if ctx.policy.allow_foreign_signatures:
             return None
-        what = "no keyid" if keyid is None else f"keyid {keyid!r}, which is not accepted"
+        what = f"keyid {keyid!r}, which is not accepted" if keyid else "no keyid"
         raise _Refused("httpsig_unknown_key", f"{label} has {what}", label)
-    assert keyid is not None
     if entry.alg is not None and entry.alg != algorithm_of(key):
         detail = f"{label} says alg {entry.alg!r} but key {keyid!r} is {algorithm_of(key)}"
         raise _Refused("httpsig_unsupported_algorithm", detail, label)
