@@ -57,10 +57,11 @@ def fingerprint(key: VerifyingKey) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def sign_base(base: bytes, key: SigningKey) -> bytes:
-    """The signature over ``base`` (raw ``r || s`` for P-256, 64 bytes for Ed25519)."""
+def sign_base(base: bytes, key: SigningKey, *, deterministic: bool = False) -> bytes:
+    """The signature over ``base`` (raw ``r || s`` for P-256, 64 bytes for Ed25519);
+    ``deterministic`` signs P-256 with RFC 6979 nonces (Ed25519 always is)."""
     if isinstance(key, PrivateKey):
-        return der_to_raw(base64.b64decode(sign(base, key)))
+        return der_to_raw(base64.b64decode(sign(base, key, deterministic=deterministic)))
     if isinstance(key, ed25519.Ed25519PrivateKey):
         return key.sign(base)
     raise TypeError("a signing key is an authsig PrivateKey or a cryptography Ed25519 key")

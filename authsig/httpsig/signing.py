@@ -74,6 +74,7 @@ def sign_request(
     tag: str | None = None,
     include_alg: bool = True,
     digest: Sequence[str] = ("sha-256",),
+    deterministic: bool = False,
 ) -> dict[str, str]:
     """The header fields that sign the request (set them on it, replacing those names).
 
@@ -82,6 +83,7 @@ def sign_request(
     default); ``expires``: seconds, True for ``created`` + :data:`DEFAULT_EXPIRES_IN`, None for
     none; ``nonce``: text, True for a random one, None for none. ``digest``: the algorithms of a
     ``Content-Digest`` written when the request has none and the signature covers it.
+    ``deterministic``: RFC 6979 ECDSA nonces, so that a P-256 signature reproduces (vectors).
     """
     signing_key = load_signing_key(key)
     if not isinstance(keyid, str) or not keyid:
@@ -105,7 +107,8 @@ def sign_request(
     }
     params_text = signature_params(covered, params)
     message = HttpMessage.build(method, url, lines)
-    signature = sign_base(signature_base(message, covered, params_text), signing_key)
+    base = signature_base(message, covered, params_text)
+    signature = sign_base(base, signing_key, deterministic=deterministic)
     inner = http_sfv.InnerList()
     inner.parse(params_text.encode("ascii"))
     out["Signature-Input"] = _merged(lines, "Signature-Input", label, inner)
