@@ -9,24 +9,49 @@ verifier names the request by it) and one ``Content-Digest`` of the body::
 
     auth = HttpSigAuth([("alice", alice_key), ("bob", bob_key)])
     httpx.post("https://api.example.com/pay", content=b'{"amount":1}', auth=auth)
+
+**Redirects.** A signed request must not travel to another origin (scheme, host, port): whoever
+receives it could replay it to the real server before its nonce is used. requests follows
+redirects by default, so :class:`HttpSigRequestsAuth` strips ``Signature``,
+``Signature-Input`` and the body from a redirect off the origin (a response hook).
+httpx follows none unless asked (``follow_redirects=True``), and an auth flow does not see the
+hops it then makes: keep redirects off for signed requests.
+
+Each auth class lives in a module that imports only its own HTTP library
+(:mod:`authsig.httpsig.httpx_client`, :mod:`authsig.httpsig.requests_client`), so this module
+imports with either one installed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
-
-import httpx
-import requests.auth
+from urllib.parse import urlsplit
 
 from authsig.httpsig.algorithms import SigningKey, load_signing_key
-from authsig.httpsig.errors import HttpSigError
 from authsig.httpsig.signing import sign_all
 
-if TYPE_CHECKING:
-    from requests import PreparedRequest
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from authsig.httpsig.httpx_client import HttpSigAuth
+    from authsig.httpsig.requests_client import HttpSigRequestsAuth
 
-__all__ = ["HttpSigAuth", "HttpSigRequestsAuth"]
+__all__ = ["SIGNATURE_FIELDS", "HttpSigAuth", "HttpSigRequestsAuth", "origin"]
+
+SIGNATURE_FIELDS = ("Signature", "Signature-Input")
+"""The fields a request must not carry to another origin."""
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` of ``url``, lower case, the port filled in for http(s)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme, 0)
 
 
 def _signers(signers: Any) -> list[tuple[str, SigningKey]]:
@@ -38,13 +63,18 @@ def _signers(signers: Any) -> list[tuple[str, SigningKey]]:
     return out
 
 
-class _Settings:
+class Settings:
+    """What both auth classes sign with (the signers' keys stay out of ``repr``)."""
+
     def __init__(self, signers: Any, components: Sequence[str] | None, tag: str | None) -> None:
         self.signers = _signers(signers)
         self.components = None if components is None else tuple(components)
         self.tag = tag
 
-    def sign(self, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes) -> Any:
+    def sign(
+        self, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes
+    ) -> dict[str, str]:
+        """The fields that sign the request."""
         return sign_all(
             method, url, headers, body, self.signers, components=self.components, tag=self.tag
         )
@@ -53,57 +83,14 @@ class _Settings:
         return f"keyids={[keyid for keyid, _ in self.signers]!r}"
 
 
-class HttpSigAuth(httpx.Auth):
-    """httpx auth: ``signers`` is one ``(keyid, key)`` or a list of them (P-256 or Ed25519)."""
+def __getattr__(name: str) -> Any:
+    # The auth classes are imported when asked for, so either HTTP library alone is enough.
+    if name == "HttpSigAuth":
+        from authsig.httpsig.httpx_client import HttpSigAuth
 
-    requires_request_body = True
+        return HttpSigAuth
+    if name == "HttpSigRequestsAuth":
+        from authsig.httpsig.requests_client import HttpSigRequestsAuth
 
-    def __init__(
-        self, signers: Any, *, components: Sequence[str] | None = None, tag: str | None = None
-    ) -> None:
-        self._settings = _Settings(signers, components, tag)
-
-    def __repr__(self) -> str:
-        return f"HttpSigAuth({self._settings!r})"
-
-    def sync_auth_flow(
-        self, request: httpx.Request
-    ) -> Generator[httpx.Request, httpx.Response, None]:
-        """Sign ``request`` and send it."""
-        headers = self._settings.sign(
-            request.method, str(request.url), request.headers.multi_items(), request.content
-        )
-        for name, value in headers.items():
-            request.headers[name] = value
-        yield request
-
-
-class HttpSigRequestsAuth(requests.auth.AuthBase):
-    """requests auth with the same settings as :class:`HttpSigAuth`."""
-
-    def __init__(
-        self, signers: Any, *, components: Sequence[str] | None = None, tag: str | None = None
-    ) -> None:
-        self._settings = _Settings(signers, components, tag)
-
-    def __repr__(self) -> str:
-        return f"HttpSigRequestsAuth({self._settings!r})"
-
-    def __call__(self, r: PreparedRequest) -> PreparedRequest:
-        """Sign the prepared request in place."""
-        body = r.body
-        if body is None:
-            raw = b""
-        elif isinstance(body, bytes):
-            raw = body
-        elif isinstance(body, str):
-            raw = body.encode("utf-8")
-            r.body = raw
-            r.headers["Content-Length"] = str(len(raw))
-        else:
-            raise HttpSigError("cannot sign a streamed body; pass the body as bytes or str")
-        method = (r.method or "GET").upper()
-        headers = self._settings.sign(method, r.url or "", list(r.headers.items()), raw)
-        for name, value in headers.items():
-            r.headers[name] = value
-        return r
+        return HttpSigRequestsAuth
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
