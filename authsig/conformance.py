@@ -51,6 +51,7 @@ KINDS: tuple[str, ...] = (
     "quorum",
     "cobo",
     "dialects",
+    "httpsig",
 )
 
 
@@ -323,6 +324,53 @@ def _check_dialect_case(case: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _httpsig_quorum(spec: Any) -> Any:
+    from authsig.httpsig import Quorum
+
+    members = [_httpsig_quorum(m) if isinstance(m, dict) else m for m in spec["members"]]
+    return Quorum.of(spec["threshold"], members, spec.get("name", ""))
+
+
+def _check_httpsig_resign(
+    case: Mapping[str, Any], entries: Any, bases: dict[str, bytes]
+) -> str | None:
+    """An approved case's signatures reproduce (Ed25519; P-256 with RFC 6979 nonces)."""
+    from authsig.httpsig.algorithms import load_signing_key, sign_base
+
+    for entry in entries:
+        key = load_signing_key(case["keys"][entry.keyid]["private_key_pem"])
+        if sign_base(bases[entry.label], key, deterministic=True) != entry.signature:
+            return f"{entry.label}: the signature does not reproduce"
+    return None
+
+
+def _check_httpsig_case(case: Mapping[str, Any]) -> str | None:
+    from authsig.httpsig import HttpMessage, parse_signatures, signature_base, verify_request
+
+    req = case["request"]
+    message = HttpMessage.build(req["method"], req["url"], [tuple(h) for h in req["headers"]])
+    entries = parse_signatures(
+        message.field_lines("signature-input"), message.field_lines("signature")
+    )
+    bases = {e.label: signature_base(message, e.covered, e.params_text) for e in entries}
+    if {k: v.decode("ascii") for k, v in bases.items()} != case["signature_bases"]:
+        return "signature bases differ"
+    quorum = _httpsig_quorum(case["quorum"]) if case["quorum"] else None
+    keys = {keyid: entry["public_key_pem"] for keyid, entry in case["keys"].items()}
+    decision = verify_request(
+        message,
+        req["body"].encode("utf-8"),
+        keys=keys,
+        quorum=quorum,
+        now_ms=case["now_ms"],
+        **case["options"],
+    ).decision
+    got = {"approved": decision.approved, "reason": decision.reason}
+    if got != case["expected"]:
+        return f"expected {case['expected']}, got {got}"
+    return _check_httpsig_resign(case, entries, bases) if decision.approved else None
+
+
 _CHECKERS: dict[str, _Checker] = {
     "keys": _check_key_case,
     "canonicalization": _check_canon_case,
@@ -331,6 +379,7 @@ _CHECKERS: dict[str, _Checker] = {
     "quorum": _check_decision_case,
     "cobo": _check_cobo_case,
     "dialects": _check_dialect_case,
+    "httpsig": _check_httpsig_case,
 }
 
 

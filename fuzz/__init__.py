@@ -16,6 +16,7 @@ HARNESSES: dict[str, str] = {
     "jcs": "fuzz.h_jcs",
     "body": "fuzz.h_body",
     "middleware": "fuzz.h_middleware",
+    "httpsig": "fuzz.h_httpsig",
 }
 """Harness name -> module defining ``test_one_input``."""
 

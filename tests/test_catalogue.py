@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _catalogue_httpsig import ROWS as HTTPSIG_ROWS
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -596,6 +597,9 @@ CASES: list[Case] = [
         privy_unsigned_in_dialect,
     ),
 ]
+
+
+CASES += [Case(*row) for row in HTTPSIG_ROWS]
 
 
 def _ids(case: Case) -> str:

@@ -331,6 +331,7 @@ COMMANDS = [
     "canonicalize",
     "vectors",
     "demo",
+    "httpsig",
 ]
 
 

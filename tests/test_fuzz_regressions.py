@@ -23,7 +23,14 @@ sys.path.insert(0, str(ROOT))  # the fuzz package lives next to authsig, outside
 from fuzz import HARNESSES  # noqa: E402
 
 REGRESSIONS = ROOT / "tests" / "fuzz_regressions"
-SMOKE_RUNS = {"headers": 4000, "keys": 4000, "jcs": 4000, "body": 4000, "middleware": 1500}
+SMOKE_RUNS = {
+    "headers": 4000,
+    "keys": 4000,
+    "jcs": 4000,
+    "body": 4000,
+    "middleware": 1500,
+    "httpsig": 4000,
+}
 
 
 def _saved_inputs() -> list[tuple[str, Path]]:

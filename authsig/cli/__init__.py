@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from authsig.cli import canonicalize, combine, demo, keys, sign, vectors, verify
+from authsig.cli import canonicalize, combine, demo, httpsig, keys, sign, vectors, verify
 from authsig.cli._args import Parser
 from authsig.cli._io import PROG, CLIError, Refused, parse_duration
 from authsig.errors import AuthSigError
@@ -31,7 +31,7 @@ from authsig.errors import AuthSigError
 __all__ = ["CLIError", "build_parser", "main", "parse_duration"]
 
 #: The command groups, in the order their commands are listed in ``authsig --help``.
-COMMAND_GROUPS = (keys, sign, combine, verify, canonicalize, vectors, demo)
+COMMAND_GROUPS = (keys, sign, combine, verify, canonicalize, vectors, demo, httpsig)
 
 #: Which pyproject extra provides an optional third-party module.
 _EXTRAS = {
@@ -43,6 +43,7 @@ _EXTRAS = {
     "pkcs11": "pkcs11",
     "boto3": "aws",
     "botocore": "aws",
+    "http_sfv": "httpsig",
 }
 
 
