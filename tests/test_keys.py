@@ -616,7 +616,7 @@ def test_explicit_curve_parameters_refused_even_when_cryptography_accepts() -> N
         assert type(info.value) is KeyFormatError
 
 
-# The two authorization keys of Privy's key quorum API page (shared/seeds/003_*), exactly as
+# The two authorization keys of Privy's key quorum API page ("Update key quorum"), exactly as
 # the page shows them: base64 SPKI with a newline after 64 characters.
 PRIVY_DOC_KEYS = [
     "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEx4aoeD72yykviK+f/ckqE2CItVIG\n"
