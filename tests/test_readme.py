@@ -47,9 +47,9 @@ def test_links_are_absolute() -> None:
 
 
 def test_every_reference_is_defined() -> None:
-    used = {
-        (label or text).lower() for text, label in re.findall(r"\[([^\]]+)\]\[([^\]]*)\]", TEXT)
-    }
+    prose = re.sub(r"`[^`]*`", "", re.sub(r"```.*?```", "", TEXT, flags=re.S))
+    pairs = re.findall(r"\[([^\]]+)\]\[([^\]]*)\]", prose)
+    used = {(label or text).lower() for text, label in pairs}
     defined = {label.lower() for label in re.findall(r"^\[([^\]]+)\]:", TEXT, re.M)}
     assert used, "the README links to its docs by reference"
     assert used <= defined, f"undefined link references: {sorted(used - defined)}"
