@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/mypy --strict
 	$(BIN)/mypy --strict tools
 	$(BIN)/mypy --strict tests/typing
+	$(BIN)/mypy --config-file tests/mypy.ini tests
 
 # The documentation site (MkDocs, API reference from the docstrings) in site/; warnings fail.
 docs: $(STAMP)

@@ -205,6 +205,27 @@ def server(request: pytest.FixtureRequest, keys: Keys) -> Iterator[Any]:
         yield running
 
 
+def pytest_report_header() -> str:
+    import authsig
+
+    return f"authsig {authsig.__version__} from {Path(authsig.__file__).parent}"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With ``AUTHSIG_TEST_INSTALLED=1`` (tools/check_dist.py), refuse to test anything but the
+    installed package: an ``authsig`` imported from a source tree would pass for the wheel."""
+    if os.environ.get("AUTHSIG_TEST_INSTALLED") != "1":
+        return
+    import sysconfig
+
+    import authsig
+
+    where = Path(authsig.__file__).resolve()
+    site = Path(sysconfig.get_paths()["purelib"]).resolve()
+    if not where.is_relative_to(site):
+        raise pytest.UsageError(f"AUTHSIG_TEST_INSTALLED=1 but authsig comes from {where}")
+
+
 _skipped: list[str] = []
 
 
