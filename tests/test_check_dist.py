@@ -6,6 +6,7 @@ from __future__ import annotations
 import email.message
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the tools package lives next to authsig, outside tests/
@@ -22,7 +23,7 @@ def _metadata(**fields: str | list[str]) -> email.message.Message:
     return message
 
 
-GOOD = {
+GOOD: dict[str, Any] = {
     "License_Expression": "Apache-2.0",
     "License_File": ["LICENSE", "NOTICE"],
     "Project_URL": ["Source, https://github.com/authsig/authsig"],
