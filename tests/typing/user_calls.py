@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import httpx
+from fastapi import FastAPI
+from flask import Flask
 
 from authsig import (
     KeyQuorum,
@@ -24,6 +26,11 @@ from authsig import (
     verify_request,
 )
 from authsig.asgi import AuthSigMiddleware
+from authsig.cobo import generate_api_key_pair
+from authsig.cobo import sign_request as cobo_sign_request
+from authsig.cobo import verify_request as cobo_verify_request
+from authsig.integrations.fastapi import AuthSig as FastAPIAuthSig
+from authsig.integrations.flask import AuthSig as FlaskAuthSig
 from authsig.privy.client import PrivyAuth, PrivyRequestsAuth
 from authsig.wsgi import AuthSigWSGIMiddleware
 
@@ -102,3 +109,24 @@ def wsgi_app(environ: object, start_response: object) -> list[bytes]:
 
 asgi = AuthSigMiddleware(asgi_app, quorum=ops, public_base_url="https://api.example.com")
 wsgi = AuthSigWSGIMiddleware(wsgi_app, quorum=ops, public_base_url="https://api.example.com")
+
+# Proxies and replay stores as the middleware docs write them.
+behind_proxy = AuthSigMiddleware(
+    asgi_app,
+    quorum=ops,
+    public_base_url="https://api.example.com",
+    trusted_proxies=["10.0.0.0/8", "127.0.0.1"],
+)
+
+# Cobo: api_keys as a list (README).
+cobo_secret, cobo_api_key = generate_api_key_pair()
+cobo_headers = cobo_sign_request(cobo_secret, method="POST", path="/v2/wallets", body="{}")
+cobo_decision = cobo_verify_request(
+    cobo_headers, method="POST", path="/v2/wallets", query="", body="{}", api_keys=[cobo_api_key]
+)
+
+# The framework integrations: app_ids as a list (README, docs/fastapi.md, docs/flask.md).
+fastapi_app = FastAPI()
+FastAPIAuthSig(fastapi_app, public_base_url="https://api.example.com", app_ids=["my-app"])
+flask_app = Flask(__name__)
+FlaskAuthSig(flask_app, public_base_url="https://api.example.com", app_ids=("my-app",))
