@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint vectors bench fuzz clean
+.PHONY: demo test lint docs dist vectors bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,6 +23,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check authsig tools
 	$(BIN)/mypy --strict
 	$(BIN)/mypy --strict tools
+	$(BIN)/mypy --strict tests/typing
+	$(BIN)/mypy --config-file tests/mypy.ini tests
+
+# The documentation site (MkDocs, API reference from the docstrings) in site/; warnings fail.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# Build the sdist and the wheel, check them and test what they install (see tools/check_dist.py).
+dist: $(STAMP)
+	$(BIN)/python -m tools.check_dist
 
 vectors: $(STAMP)
 	$(BIN)/python -m tools.vectors generate vectors
@@ -39,4 +49,4 @@ fuzz: $(STAMP)
 	$(BIN)/python -m fuzz $(HARNESS) --runs $(RUNS) .cache/fuzz-corpus/$(HARNESS)
 
 clean:
-	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache .hypothesis site dist

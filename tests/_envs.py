@@ -55,7 +55,7 @@ def node_env(name: str, packages: list[str]) -> Path:
     """Return a folder .cache/node-NAME where ``npm install packages`` has run."""
     npm = shutil.which("npm")
     if npm is None or shutil.which("node") is None:
-        raise EnvUnavailable("node/npm not installed (CI installs them with apt-get)")
+        raise EnvUnavailable("Node.js/npm not installed (apt-get install nodejs npm; .ci/run does)")
     target = CACHE / f"node-{name}"
     stamp = target / ".authsig-stamp"
     want = _stamp(packages)

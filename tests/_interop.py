@@ -72,7 +72,7 @@ def node_driver() -> SdkDriver:
         pytest.skip(f"Node SDK unavailable: {exc}")
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node not installed")
+        pytest.skip("Node.js not installed (apt-get install nodejs npm; .ci/run does)")
     return SdkDriver(
         (node, str(NODE_SCRIPT), str(folder)), f"node {NODE_SDK}", NODE_SDK.rsplit("@", 1)[1]
     )

@@ -1,8 +1,10 @@
 """Shared test configuration and fixtures.
 
-Conformance data lives outside the repository (``../shared/vectors`` by default, or the
-directory named by ``AUTHSIG_VECTORS``). Where data or a tool is absent, tests skip and say
-why; with ``AUTHSIG_STRICT=1`` (set by ``.ci/run``) any skip makes the run fail.
+Third-party conformance data (Wycheproof, the RFC 8785 test files) is vendored in
+``tests/conformance`` (its README says where each file came from); ``AUTHSIG_VECTORS`` may name
+another directory laid out the same way, to try a newer upstream copy. Where a *tool* is absent
+(redis-server, Node), tests skip and say how to install it; with ``AUTHSIG_STRICT=1`` (set by
+``.ci/run``) any skip makes the run fail.
 
 Fixtures for the middleware: ``keys`` (a 2-of-3 quorum and an outsider), ``sign`` (signed
 request headers), ``server`` (the Privy middleware served over ASGI and over WSGI, see
@@ -41,16 +43,21 @@ if "AUTHSIG_REPLAY_DB" not in os.environ:
 STRICT = os.environ.get("AUTHSIG_STRICT") == "1"
 
 
+CONFORMANCE = Path(__file__).resolve().parent / "conformance"
+"""The vendored third-party data: next to this file, so that the tests copied out of the
+repository (an unpacked sdist, the installed-wheel run of ``.ci/run``) find it too."""
+
+
 def vectors_root() -> Path:
-    default = ROOT.parent / "shared" / "vectors"
-    return Path(os.environ.get("AUTHSIG_VECTORS", str(default))).resolve()
+    return Path(os.environ.get("AUTHSIG_VECTORS", str(CONFORMANCE))).resolve()
 
 
 def vectors_path(*parts: str) -> Path:
-    """Path of a conformance file; skips (fails under AUTHSIG_STRICT) when it is absent."""
+    """Path of a conformance file. The data ships with the tests, so a missing file is a broken
+    checkout (or a wrong ``AUTHSIG_VECTORS``): it fails, it never skips."""
     path = vectors_root().joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"conformance data not found at {path} (set AUTHSIG_VECTORS)")
+        pytest.fail(f"conformance data not found at {path} (see tests/conformance/README.md)")
     return path
 
 
@@ -196,6 +203,27 @@ def server(request: pytest.FixtureRequest, keys: Keys) -> Iterator[Any]:
 
     with MiddlewareServer.started(request.param, keys.quorum) as running:
         yield running
+
+
+def pytest_report_header() -> str:
+    import authsig
+
+    return f"authsig {authsig.__version__} from {Path(authsig.__file__).parent}"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With ``AUTHSIG_TEST_INSTALLED=1`` (tools/check_dist.py), refuse to test anything but the
+    installed package: an ``authsig`` imported from a source tree would pass for the wheel."""
+    if os.environ.get("AUTHSIG_TEST_INSTALLED") != "1":
+        return
+    import sysconfig
+
+    import authsig
+
+    where = Path(authsig.__file__).resolve()
+    site = Path(sysconfig.get_paths()["purelib"]).resolve()
+    if not where.is_relative_to(site):
+        raise pytest.UsageError(f"AUTHSIG_TEST_INSTALLED=1 but authsig comes from {where}")
 
 
 _skipped: list[str] = []

@@ -73,7 +73,9 @@ def redis_server() -> Iterator[str]:
     """
     binary = shutil.which("redis-server")
     if binary is None:
-        raise ServerUnavailable("redis-server is not installed (apt-get install redis-server)")
+        raise ServerUnavailable(
+            "redis-server is not installed (apt-get install redis-server; .ci/run does)"
+        )
     with tempfile.TemporaryDirectory(prefix="authsig-redis-") as tmp:
         port = free_port()
         proc = subprocess.Popen(

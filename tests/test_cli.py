@@ -284,14 +284,14 @@ def test_key_errors_name_the_file_and_keep_their_class(tmp_path: Path) -> None:
     assert caught.value.message.startswith(f"{p384}: ")
     with pytest.raises(WrongCurveError, match=r"^p384\.pem: "):
         load_any_key(p384.read_text(), "p384.pem")
-    with pytest.raises(KeyFormatError) as caught:
+    with pytest.raises(KeyFormatError) as bad:
         load_any_key("not a key", "bad.key")
-    assert type(caught.value) is KeyFormatError
-    assert caught.value.code == "invalid_key"
-    assert caught.value.message.startswith("bad.key: not a P-256 private or public key (")
-    with pytest.raises(KeyFormatError, match="neither a file nor a public key") as caught:
+    assert type(bad.value) is KeyFormatError
+    assert bad.value.code == "invalid_key"
+    assert bad.value.message.startswith("bad.key: not a P-256 private or public key (")
+    with pytest.raises(KeyFormatError, match="neither a file nor a public key") as bad:
         load_public_key_arg(str(tmp_path / "no-such-file"))
-    assert caught.value.code == "invalid_key"
+    assert bad.value.code == "invalid_key"
 
 
 def test_bad_key_error_does_not_echo_key_material(tmp_path: Path) -> None:

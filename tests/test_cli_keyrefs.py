@@ -89,7 +89,11 @@ def test_sign_with_token_and_kms_keys(hsm: SoftHSM, kms: MotoKMS) -> None:
     )
     assert proc.returncode == 0, err(proc)
     headers = json.loads(out(proc))
-    members = [_pubkey(hsm.uri(object="alice")), _pubkey("awskms://alias/cli-sign", kms), local]
+    members: list[Any] = [
+        _pubkey(hsm.uri(object="alice")),
+        _pubkey("awskms://alias/cli-sign", kms),
+        local,
+    ]
     assert _approved(headers, [k if isinstance(k, PublicKey) else k.public_key for k in members])
     deterministic = run(
         "sign", "--key", hsm.uri(object="alice"), *REQUEST, "--deterministic", env=kms.env

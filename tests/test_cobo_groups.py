@@ -16,7 +16,7 @@ from authsig.cobo import (
 )
 from authsig.cobo.errors import CoboGroupError
 
-# The example response object of the WaaS 2.0 API reference (seed 000, key share holder group).
+# The example response object of the WaaS 2.0 API reference (a key share holder group).
 SEED_GROUP: dict[str, Any] = {
     "key_share_holder_group_id": "b33130a9-6e18-44a9-9e48-8b3b41921f0e",
     "type": "MainGroup",

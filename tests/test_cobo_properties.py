@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -41,7 +43,11 @@ def test_round_trip_and_tamper(
     headers = sign_request(KEY, method=method, path=path, query=query, body=body, nonce_ms=NOW)
     sent_query = encode_query(query)
     sent_body = (body or "").encode("utf-8")
-    common = {"api_keys": [KEY.api_key], "now_ms": NOW, "accept_sdk_empty_object": False}
+    common: dict[str, Any] = {
+        "api_keys": [KEY.api_key],
+        "now_ms": NOW,
+        "accept_sdk_empty_object": False,
+    }
     ok = verify_request(
         headers, method=method, path=path, query=sent_query, body=sent_body, **common
     )

@@ -233,7 +233,12 @@ def test_explain_async_awaits_the_user_key_resolver(key: PrivateKey) -> None:
     assert_near_miss(report, "url_with_trailing_slash", key)
     # The sync twin cannot use an async resolver: the user's key stays unknown to it.
     sync = explain(
-        method="POST", url=URL, body=BODY, headers=headers, quorum=quorum, user_keys=resolve
+        method="POST",
+        url=URL,
+        body=BODY,
+        headers=headers,
+        quorum=quorum,
+        user_keys=resolve,  # type: ignore[arg-type]
     )
     assert sync.decision.reason == "user_resolution_failed"
     assert sync.signatures[0].status == "unknown"

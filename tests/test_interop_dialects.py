@@ -141,10 +141,10 @@ def test_authsig_signatures_in_the_dialect_verify_with_the_sdks_curve(
 def test_node_calls_without_a_body_sign_the_node_dialect() -> None:
     node = node_driver()
     paths = ["/v1/key_quorums/kq1", "/v1/wallets/w1", "/v1/policies/p1/rules/r1"]
-    cases = []
+    cases: list[dict[str, Any]] = []
     for path in paths:
         # Its DELETE helpers pass what is left of their params ({}) as the body.
-        inp = {"version": 1, "method": "DELETE", "url": BASE + path, "headers": APP}
+        inp: dict[str, Any] = {"version": 1, "method": "DELETE", "url": BASE + path, "headers": APP}
         cases.append({"op": "format", "input": inp, "body_json": "{}"})
     for body in ("[]", BODIES["object"]):
         inp = {"version": 1, "method": "POST", "url": BASE + "/v1/wallets", "headers": APP}
@@ -168,7 +168,7 @@ def test_privy_client_calls_without_a_body_sign_its_dialect() -> None:
         "/v1/intents/policies/p1/rules/r1",
     ]
     # Its DELETE calls pass body={} (with preserve_empty_body=True on these four paths).
-    cases = [
+    cases: list[dict[str, Any]] = [
         {"op": "format", "method": "DELETE", "url": BASE + p, "headers": APP, "body_json": "{}",
          "preserve_empty_body": p in preserved}
         for p in [*preserved, "/v1/wallets/w1"]

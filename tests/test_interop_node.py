@@ -324,9 +324,9 @@ def run() -> Run:
     phase2 = driver.run(ops[first + 1 :])
     results = phase1 + phase2
 
-    for (case, tag), result in zip(slots, results, strict=True):
-        if case is not None:
-            case.results[tag] = result
+    for (slot, tag), result in zip(slots, results, strict=True):
+        if slot is not None:
+            slot.results[tag] = result
     return Run(
         keys=keys,
         cases=cases,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import struct
@@ -55,12 +56,12 @@ def test_rfc8785_files_with_default_json_parser(name: str) -> None:
 
 
 def test_es6_numbers_100k() -> None:
-    path: Path = vectors_path("jcs", "es6-numbers-100k.txt")
+    path: Path = vectors_path("jcs", "es6-numbers-100k.txt.gz")
     failures: list[str] = []
     count = 0
     finite: list[float] = []
     finite_expected: list[str] = []
-    with path.open(encoding="ascii") as lines:
+    with gzip.open(path, "rt", encoding="ascii") as lines:
         for line in lines:
             bits, expected = line.rstrip("\n").split(",")
             value = struct.unpack(">d", bytes.fromhex(bits.rjust(16, "0")))[0]

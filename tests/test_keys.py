@@ -183,7 +183,7 @@ def test_private_key_value_semantics() -> None:
     assert hash(load_private_key(KEY.to_base64())) == hash(KEY)
     assert PrivateKey.from_crypto(KEY.crypto) == KEY
     with pytest.raises(AttributeError):
-        KEY._crypto = None  # type: ignore[misc]
+        KEY._crypto = None  # type: ignore[misc, assignment]
 
 
 # --- secrecy --------------------------------------------------------------------------------
@@ -310,7 +310,7 @@ def test_non_ec_keys_refused(kind: str) -> None:
     ]
     for form in forms_pub:
         with pytest.raises(KeyFormatError) as info:
-            load_public_key(form)
+            load_public_key(form)  # type: ignore[arg-type]
         assert type(info.value) is KeyFormatError
     pkcs8 = _der_private(other, serialization.PrivateFormat.PKCS8)
     for form in (
@@ -531,11 +531,12 @@ def test_oversized_input_refused_early() -> None:
 
 @pytest.mark.parametrize("form", ["pkcs8", "sec1", "pkcs8-der"])
 def test_private_key_given_to_public_loader_is_explained(form: str) -> None:
-    data: str | bytes = {
+    forms: dict[str, str | bytes] = {
         "pkcs8": KEY.to_base64(),
         "sec1": base64.b64encode(KEY.to_sec1_der()).decode(),
         "pkcs8-der": base64.b64decode(KEY.to_base64()),
-    }[form]
+    }
+    data = forms[form]
     with pytest.raises(KeyFormatError, match="use load_private_key") as info:
         load_public_key(data)
     assert KEY.to_jwk()["d"] not in str(info.value)
@@ -620,7 +621,7 @@ def test_explicit_curve_parameters_refused_even_when_cryptography_accepts() -> N
         assert type(info.value) is KeyFormatError
 
 
-# The two authorization keys of Privy's key quorum API page (shared/seeds/003_*), exactly as
+# The two authorization keys of Privy's key quorum API page ("Update key quorum"), exactly as
 # the page shows them: base64 SPKI with a newline after 64 characters.
 PRIVY_DOC_KEYS = [
     "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEx4aoeD72yykviK+f/ckqE2CItVIG\n"

@@ -42,7 +42,7 @@ def _pem_der(pem: str) -> bytes:
 def test_encrypted_keys_round_trip(form: str, passphrase: str | bytes) -> None:
     data = _texts(KEY, passphrase)[form]
     assert load_private_key(data, passphrase=passphrase) == KEY
-    other = passphrase + ("x" if isinstance(passphrase, str) else b"x")
+    other: str | bytes = passphrase + "x" if isinstance(passphrase, str) else passphrase + b"x"
     with pytest.raises(WrongPassphraseError) as wrong:
         load_private_key(data, passphrase=other)
     assert wrong.value.code == "wrong_passphrase"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import MutableMapping
 from datetime import timedelta
 from typing import Any
 
@@ -332,9 +333,9 @@ def _scope(headers: list[tuple[bytes, bytes]], path: str = "/v1/x") -> dict[str,
 
 class Recorder:
     def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
+        self.messages: list[MutableMapping[str, Any]] = []
 
-    async def __call__(self, message: dict[str, Any]) -> None:
+    async def __call__(self, message: MutableMapping[str, Any]) -> None:
         self.messages.append(message)
 
     @property

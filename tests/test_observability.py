@@ -15,7 +15,7 @@ import logging
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -162,12 +162,12 @@ def test_hostile_input_is_escaped_and_header_values_never_logged(
             *[(k.encode(), v.encode()) for k, v in signed.items() if k != "privy-app-id"],
         ],
     }
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": BODY, "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     with caplog.at_level(logging.DEBUG, logger="authsig.http"):
@@ -465,7 +465,7 @@ def test_a_required_hook_that_fails_refuses_the_approval(
 
 def test_the_hook_must_be_callable(keys: Keys) -> None:
     with pytest.raises(TypeError, match="on_decision"):
-        privy_gate(keys.quorum, public_base_url=PUBLIC, on_decision="audit")  # type: ignore[typeddict-item]
+        privy_gate(keys.quorum, public_base_url=PUBLIC, on_decision="audit")  # type: ignore[typeddict-item, arg-type]
     with pytest.raises(ValueError, match="explain_refusals"):
         privy_gate(keys.quorum, public_base_url=PUBLIC, explain_refusals=-1)
 

@@ -1,12 +1,12 @@
-"""KeyQuorum: validation rules, Privy shapes (seed 003), user key resolvers."""
+"""KeyQuorum: validation rules, Privy shapes (the key quorum API example), user key resolvers."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import json
+import copy
 import re
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,43 +20,61 @@ from authsig.privy.quorum import (
     load_user_keys,
 )
 
-SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
+# The example of Privy's "Update key quorum" API reference (PATCH /v1/key_quorums/{id}): its
+# request body and its response object, as printed there (the keys wrap with an embedded "\n").
+PRIVY_PATCH_REQUEST: dict[str, Any] = {
+    "display_name": "Prod key quorum",
+    "public_keys": [
+        "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEx4aoeD72yykviK+f/ckqE2CItVIG\n"
+        "1rCnvC3/XZ1HgpOcMEMialRmTrqIK4oZlYd1RfxU3za/C9yjhboIuoPD3g=="
+    ],
+    "authorization_threshold": 1,
+}
+PRIVY_RESPONSE: dict[str, Any] = {
+    "id": "tb54eps4z44ed0jepousxi4n",
+    "display_name": "Prod key quorum",
+    "authorization_threshold": 1,
+    "authorization_keys": [
+        {
+            "public_key": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEx4aoeD72yykviK+f/ckqE2CItVIG\n"
+            "1rCnvC3/XZ1HgpOcMEMialRmTrqIK4oZlYd1RfxU3za/C9yjhboIuoPD3g==",
+            "display_name": None,
+        },
+        {
+            "public_key": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAErzZtQr/bMIh3Y8f9ZqseB9i/AfjQ\n"
+            "hu+agbNqXcJy/TfoNqvc/Y3Mh7gIZ8ZLXQEykycx4mYSpqrxp1lBKqsZDQ==",
+            "display_name": None,
+        },
+    ],
+    "user_ids": None,
+}
 
 
 def _pub() -> PublicKey:
     return generate_private_key().public_key
 
 
-def _seed_json() -> tuple[dict[str, object], dict[str, object]]:
-    """The PATCH request body and the response object from seed 003 (JSON blocks in the page)."""
-    files = sorted(SEEDS.glob("003_*.txt"))
-    if not files:
-        pytest.skip(f"seed 003 not found under {SEEDS}")
-    text = files[0].read_text()
-    request_text = text[text.index("--data '") + len("--data '") : text.index("\n'\n")]
-    rest = text[text.index("\n'\n") + 3 :]
-    decoder = json.JSONDecoder()
-    start = rest.index("{")
-    response, _ = decoder.raw_decode(rest[start:])
-    return json.loads(request_text), response
+def _documented_json() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Deep copies of the documented request body and response object."""
+    return copy.deepcopy(PRIVY_PATCH_REQUEST), copy.deepcopy(PRIVY_RESPONSE)
 
 
-def test_seed_request_body_shape() -> None:
-    request, _ = _seed_json()
+def test_documented_request_body_shape() -> None:
+    request, _ = _documented_json()
     q = KeyQuorum.from_privy(request)
     assert q.display_name == "Prod key quorum"
     assert q.authorization_threshold == 1
     assert len(q.public_keys) == 1
-    # The seed key has an embedded "\n"; it loads to the same key as its one-line form.
-    raw = request["public_keys"][0]  # type: ignore[index]
+    # The documented key has an embedded "\n"; it loads to the same key as its one-line form.
+    raw = request["public_keys"][0]
     assert "\n" in raw
     assert q.public_keys[0] == load_public_key(raw.replace("\n", ""))
     assert q.threshold == 1
     assert q.member_count == 1
 
 
-def test_seed_response_shape_and_round_trip() -> None:
-    _, response = _seed_json()
+def test_documented_response_shape_and_round_trip() -> None:
+    _, response = _documented_json()
     q = KeyQuorum.from_privy(response)
     assert q.id == "tb54eps4z44ed0jepousxi4n"
     assert q.user_ids == ()
@@ -70,7 +88,7 @@ def test_seed_response_shape_and_round_trip() -> None:
     assert "key_quorum_ids" not in out
     # to_privy writes one-line base64 of the same keys.
     got = [e["public_key"] for e in out["authorization_keys"]]
-    want = [e["public_key"].replace("\n", "") for e in response["authorization_keys"]]  # type: ignore[attr-defined]
+    want = [e["public_key"].replace("\n", "") for e in response["authorization_keys"]]
     assert got == want
     assert KeyQuorum.from_privy(out) == q
 

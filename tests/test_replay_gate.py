@@ -94,10 +94,11 @@ def _privy(store: Any, clock: Clock) -> Case:
         return dict(headers), body
 
     gate = privy_gate(quorum, replay_store=store, clock=clock, public_base_url=BASE_URL)
+    policy = gate.scheme.policy  # type: ignore[attr-defined]  # the Privy scheme has one
     bare = privy_gate(
-        quorum, replay_store=None, clock=clock, policy=gate.scheme.policy, public_base_url=BASE_URL
+        quorum, replay_store=None, clock=clock, policy=policy, public_base_url=BASE_URL
     )
-    end = expiry + gate.scheme.policy.clock_skew_ms
+    end = expiry + policy.clock_skew_ms
     return Case(gate, bare, quorum, end, sign)
 
 

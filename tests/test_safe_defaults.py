@@ -81,7 +81,8 @@ class _Proxy(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
         host = self.headers.get("host", "")
         if self.family == "forwarded":
-            drop = ("connection", "forwarded")  # replaced by the appended header below
+            # replaced by the appended header below
+            drop: tuple[str, ...] = ("connection", "forwarded")
         else:
             drop = ("connection", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host")
         headers = {k: v for k, v in self.headers.items() if k.lower() not in drop}

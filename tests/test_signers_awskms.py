@@ -83,7 +83,7 @@ def test_quorum_of_kms_hsm_and_local_keys(aws_env: MotoKMS) -> None:
         headers = sign_request(method="POST", url=URL, body=BODY, app_id=APP, keys=keys)
         members = [kms_signer.public_key, token_signer.public_key, local.public_key]
         assert _approved(headers, members)
-        asynchronous = [to_async(kms_signer), to_async(token_signer), local]
+        asynchronous: list[Any] = [to_async(kms_signer), to_async(token_signer), local]
         headers = asyncio.run(
             sign_request_async(method="POST", url=URL, body=BODY, app_id=APP, keys=asynchronous)
         )

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
@@ -19,6 +20,9 @@ from authsig.signatures import decode_signature, verify_signature
 from authsig.signers import KeyReferenceError, Signer, to_async
 from authsig.signers.pkcs11_uri import MODULE_ENV, PIN_ENV, parse_pkcs11_uri
 
+if TYPE_CHECKING:  # the module imports python-pkcs11, which the tests import lazily
+    from authsig.signers.pkcs11 import PKCS11Signer
+
 URL = "https://api.privy.io/v1/wallets/w1/rpc"
 BODY = {"method": "eth_signTransaction", "params": {"transaction": {"to": "0xabc"}}}
 APP = "app-hsm"
@@ -29,7 +33,7 @@ def hsm() -> SoftHSM:
     return softhsm()
 
 
-def _signer(hsm: SoftHSM, **attrs: str) -> Signer:
+def _signer(hsm: SoftHSM, **attrs: str) -> PKCS11Signer:
     from authsig.signers.pkcs11 import PKCS11Signer
 
     return PKCS11Signer.from_uri(hsm.uri(**attrs))

@@ -104,7 +104,7 @@ def test_pkcs11_and_awskms_references_give_signers() -> None:
         assert signer.public_key == hsm.imported.public_key
     assert resolve_key(hsm.uri(object="carol"), purpose="public") == hsm.imported.public_key
     environ = {"AUTHSIG_PKCS11_MODULE": hsm.module, "AUTHSIG_PKCS11_PIN": "4321"}
-    with resolve_key("pkcs11:token=authsig-test;object=carol", environ=environ) as from_env:
+    with resolve_key("pkcs11:token=authsig-test;object=carol", environ=environ) as from_env:  # type: ignore[union-attr]
         assert from_env.public_key == hsm.imported.public_key
     kms: MotoKMS
     with moto_kms() as kms, pytest.MonkeyPatch.context() as patch:
@@ -305,7 +305,7 @@ def test_to_async_runs_a_signer_in_a_thread() -> None:
     wrapped = to_async(LocalSigner(KEY))
     assert isinstance(wrapped, AsyncSigner)
     assert wrapped.public_key == KEY.public_key
-    der = asyncio.run(wrapped(b"m"))
+    der: bytes = asyncio.run(wrapped(b"m"))  # type: ignore[arg-type]
     assert verify_signature(b"m", der, KEY.public_key)
     with pytest.raises(TypeError):
         to_async(KEY)  # type: ignore[arg-type]

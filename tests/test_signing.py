@@ -344,7 +344,7 @@ def test_async_signer_in_sync_call_refused(keys: list[PrivateKey]) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(SignerError) as info:
-            sign_request(method="POST", url=URL, body=BODY, app_id="a", keys=signer)
+            sign_request(method="POST", url=URL, body=BODY, app_id="a", keys=signer)  # type: ignore[arg-type]
         gc.collect()  # an un-closed coroutine would warn "never awaited" here
     assert "sign_request_async" in str(info.value)
 

@@ -236,7 +236,10 @@ def test_nested_mixed_with_users_and_keys(keys: list[PrivateKey]) -> None:
         key_quorums=(inner,),
         authorization_threshold=2,
     )
-    directory = {"user-u": [u_key.public_key.to_base64()], "user-v": [v_key.public_key]}
+    directory: dict[str, list[Any]] = {
+        "user-u": [u_key.public_key.to_base64()],
+        "user-v": [v_key.public_key],
+    }
 
     def resolve(uid: str) -> list[Any]:
         return directory[uid]
@@ -576,7 +579,7 @@ def test_headers_of_the_wrong_type_are_a_programmer_error(
     with pytest.raises(TypeError):
         check(5, q)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        check([("privy-app-id",)], q)  # type: ignore[list-item]
+        check([("privy-app-id",)], q)  # type: ignore[arg-type, list-item]
 
 
 def test_recovery_without_gmpy2_approves_the_same_requests(

@@ -1,8 +1,8 @@
 """Wycheproof conformance for keys and ECDSA (C2SP/wycheproof testvectors_v1).
 
-The vectors stay outside the repository (``conftest.vectors_path``). One loader turns each
-file into pytest parameters (one case per tcId); the per-file totals are asserted so a
-truncated or filtered file cannot pass silently.
+The vectors are vendored in ``tests/conformance/wycheproof`` (``conftest.vectors_path``). One
+loader turns each file into pytest parameters (one case per tcId); the per-file totals are
+asserted so a truncated or filtered file cannot pass silently.
 
 Verdicts: ``valid`` must verify/load, ``invalid`` must fail. The ECDSA files have no
 ``acceptable`` cases. In the SPKI file (``ecdh_secp256r1_test.json``) every ``acceptable``
@@ -51,17 +51,8 @@ def _cases(name: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
 
 
 def wycheproof(name: str) -> Any:
-    """Parametrize a test over every (group, test) of a Wycheproof file, ids ``tc<N>``.
-
-    Collection must not fail when the data is absent: then one placeholder case runs and
-    skips via ``vectors_path``.
-    """
-    try:
-        cases = _cases(name)
-    except pytest.skip.Exception:
-        return pytest.mark.parametrize(
-            ("group", "test"), [pytest.param(None, None, id="vectors-missing")]
-        )
+    """Parametrize a test over every (group, test) of a Wycheproof file, ids ``tc<N>``."""
+    cases = _cases(name)
     return pytest.mark.parametrize(
         ("group", "test"), [pytest.param(g, t, id=f"tc{t['tcId']}") for g, t in cases]
     )
@@ -79,12 +70,6 @@ def _group_key(group: dict[str, Any]) -> PublicKey:
         assert key == load_public_key(group["publicKeyPem"])
         _keys[der_hex] = key
     return _keys[der_hex]
-
-
-def _require(group: Any) -> None:
-    if group is None:
-        vectors_path("wycheproof")  # skips with the reason
-        pytest.fail("unreachable")
 
 
 @pytest.mark.parametrize(
@@ -105,7 +90,6 @@ def test_file_totals(name: str, schema: str) -> None:
 
 @wycheproof(ECDSA_DER)
 def test_ecdsa_der(group: dict[str, Any], test: dict[str, Any]) -> None:
-    _require(group)
     assert group["publicKey"]["curve"] == "secp256r1"
     assert group["sha"] == "SHA-256"
     assert test["result"] in ("valid", "invalid")  # the file has no "acceptable" cases
@@ -129,7 +113,6 @@ def test_ecdsa_der(group: dict[str, Any], test: dict[str, Any]) -> None:
 
 @wycheproof(ECDSA_P1363)
 def test_ecdsa_p1363(group: dict[str, Any], test: dict[str, Any]) -> None:
-    _require(group)
     assert test["result"] in ("valid", "invalid")
     key = _group_key(group)
     if "publicKeyJwk" in group:
@@ -179,7 +162,6 @@ def _spki_outcome(test: dict[str, Any]) -> str:
 
 @wycheproof(ECDH)
 def test_spki(group: dict[str, Any], test: dict[str, Any]) -> None:
-    _require(group)
     der = bytes.fromhex(test["public"])
     outcome = _spki_outcome(test)
     if outcome == "load":

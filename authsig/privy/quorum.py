@@ -26,7 +26,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from authsig.errors import AuthSigError, KeyFormatError, QuorumError, UserResolutionError
 from authsig.keys import PublicKey, load_public_key
@@ -202,6 +202,20 @@ class KeyQuorum:
     display_name: str | None = None
     id: str | None = None
     key_display_names: tuple[str | None, ...] = field(default=(), compare=False)
+
+    if TYPE_CHECKING:
+        # The constructor as users call it (a list, a generator; keys or key text): the
+        # dataclass's own __init__ at run time, where __post_init__ stores the tuples above.
+        def __init__(
+            self,
+            public_keys: Iterable[PublicKey | str | bytes | Mapping[str, Any]] = (),
+            user_ids: Iterable[str] = (),
+            key_quorums: Iterable[KeyQuorum] = (),
+            authorization_threshold: int | None = None,
+            display_name: str | None = None,
+            id: str | None = None,
+            key_display_names: Iterable[str | None] = (),
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         label = self.label
