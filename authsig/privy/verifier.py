@@ -18,8 +18,11 @@ Rules:
   and approvals are counted per key, not per signature);
 - a member counts once: a key member when its key signed, a user member when any of its
   current keys signed, a nested quorum when its own threshold is met;
-- a key listed both directly and inside a nested quorum (or both as a key and as a user's key)
-  counts toward every member it belongs to;
+- a key approves at most one member of the whole quorum tree, even when it is listed directly
+  and inside a nested quorum, in two nested quorums, as the key of two users, or as a key and a
+  user's key: keys are assigned to members so that as many members as possible approve
+  (:func:`authsig.privy._match.approves`), so overlap never counts one key twice and never
+  refuses what distinct signers satisfy;
 - a signature is attributed to one key only (the member key with which ``cryptography``
   verifies it);
 - the request expiry is checked when present; ``Policy(require_expiry=True)`` refuses requests
@@ -32,6 +35,7 @@ limits, DER structure, expiry) runs before the first one.
 from __future__ import annotations
 
 import binascii
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -43,7 +47,7 @@ from authsig.errors import (
 )
 from authsig.keys import PublicKey
 from authsig.policy import DEFAULT_POLICY, Policy
-from authsig.privy._match import DIRECT_MATCH_LIMIT, MemberKeys
+from authsig.privy._match import DIRECT_MATCH_LIMIT, MemberKeys, approves
 from authsig.privy.decision import (
     REASON_STATUS,
     Decision,
@@ -236,10 +240,10 @@ class Verifier:
         alternative_urls: Iterable[str],
         extra_headers: Mapping[str, str] | None,
     ) -> Explanation:
-        from authsig.privy.explain import explanation  # that module imports this one
+        from authsig.privy.explain import explanation, overlap_note  # it imports this module
 
         keys = MemberKeys.of(self.quorum, users)
-        return explanation(
+        result = explanation(
             decision,
             keys,
             self.policy,
@@ -247,6 +251,9 @@ class Verifier:
             alternative_urls=alternative_urls,
             extra_headers=extra_headers,
         )
+        signers = [s.key_id for s in decision.signatures if s.key_id is not None]
+        note = overlap_note(self.quorum, approves(self.quorum, signers, users))
+        return result if note is None else dataclasses.replace(result, overlap=note)
 
     # --- the steps -----------------------------------------------------------------------
 
