@@ -107,9 +107,11 @@ class Decision:
     lists the members that approved (top-level ones first, then members of nested quorums with
     their ``quorum_id``), ``missing`` how many more top-level approvals are needed, and
     ``signatures`` the outcome of each header entry (empty when the request was refused before
-    the signatures were matched). ``bool(decision)`` is ``decision.approved``. ``payload`` is
-    the canonical signing payload the signatures were checked against (None when the request
-    was refused before it was built); the replay store keys on it. ``overlap_capped`` is how
+    the signatures were matched; in strict mode it ends at the first entry that matched no
+    member, since the others were not verified). ``bool(decision)`` is ``decision.approved``.
+    ``payload`` is the canonical signing payload the signatures were checked against (None when
+    the request was refused before it was built); the replay store keys on it.
+    ``overlap_capped`` is how
     many more top-level approvals there would be if a key listed as several members approved
     each of them (it approves one: see :func:`authsig.privy._match.approves`); 0 when no
     overlap changed the count.
@@ -191,10 +193,13 @@ def decide(
     payload: bytes,
     allow_foreign: bool,
     have_resolver: bool,
+    entries: int | None = None,
 ) -> Decision:
-    """The Decision once every signature of the request over ``payload`` is matched.
+    """The Decision once the signatures of the request over ``payload`` are matched.
 
-    ``users`` maps each user member to its current keys.
+    ``users`` maps each user member to its current keys (those asked for). ``entries`` is the
+    number of signatures in the header when matching stopped early, at the first foreign one
+    (``matches`` then covers the entries up to it).
     """
     signed: dict[PublicKey, None] = {}  # the keys that made a signature, in order
     foreign: list[int] = []
@@ -211,7 +216,8 @@ def decide(
     missing = max(0, threshold - total)
     if foreign and not allow_foreign:
         reason = "invalid_signature"
-        message = _foreign_message(quorum, foreign, len(outcomes), have_resolver)
+        count = len(outcomes) if entries is None else entries
+        message = _foreign_message(quorum, foreign, count, have_resolver)
     elif missing == 0:
         reason = "approved"
         message = (
