@@ -345,6 +345,7 @@ class _Matcher:
         self.first_seen: dict[tuple[int, int], int] = {}
         self.signed: dict[PublicKey, None] = {}  # the keys that made a signature, in order
         self.stopped = False
+        # Replaced by wants_users() before anyone reads it (the verifier loops until False).
         self.decision = refuse("threshold_not_met", "Refused: not decided.", quorum)
 
     def give(self, users: Mapping[str, Sequence[PublicKey]]) -> None:
