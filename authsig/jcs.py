@@ -18,7 +18,9 @@ encoder hands those to it, so only the unusual parts cost Python work.
 from __future__ import annotations
 
 import json
+import json.encoder
 import math
+import operator
 import re
 from typing import Any, Literal, NoReturn
 
@@ -48,12 +50,18 @@ _ENCODER = json.JSONEncoder(
 # Compact, key-sorted, non-ASCII-preserving JSON text; for a str, its JSON string literal
 # (escaped as RFC 8785 requires).
 _dumps = _ENCODER.encode
-_encode_str = _ENCODER.encode
+# ``encode_basestring`` is the C function the encoder calls for a str when ``ensure_ascii`` is
+# off; called directly, it spares a Python-level call per string of the exact encoder.
+_encode_str = json.encoder.encode_basestring
 
 _float_repr = float.__repr__
 
 
 # --- numbers ------------------------------------------------------------------------------
+
+
+# repr's exponent text -> the fixed-notation prefix ECMAScript writes before the digits.
+_FIXED_SMALL = {"-05": "0.0000", "-06": "0.00000"}
 
 
 def _format_float(x: float) -> str:
@@ -70,7 +78,14 @@ def _format_float(x: float) -> str:
                 return "0"
         return r
     mantissa, _, exp_text = r.partition("e")
+    prefix = _FIXED_SMALL.get(exp_text)
+    if prefix is not None:  # 1.5e-05 -> 0.000015: the common hostile case, kept short
+        if mantissa[0] == "-":
+            return "-" + prefix + mantissa[1:].replace(".", "")
+        return prefix + mantissa.replace(".", "")
     exponent = int(exp_text)
+    if exponent < -6 or exponent > 20:  # the same exponent form, without zero padding
+        return r.replace("e-0", "e-")
     negative = mantissa[0] == "-"
     if negative:
         mantissa = mantissa[1:]
@@ -146,6 +161,21 @@ def _float_layout_ok(x: float) -> bool:
     return 0.0 < a < 1e-9
 
 
+class _FloatTexts(dict[float, str]):
+    """Float -> its ECMAScript text, made on first use and then looked up (in C, by
+    ``map(texts.__getitem__, ...)`` or a subscript): a body that repeats a float pays for its
+    formatting once. One per :func:`canonicalize` call. ``0.0`` and ``-0.0`` share an entry,
+    as they share their text; a NaN or an infinity is refused, never stored."""
+
+    __slots__ = ()
+
+    def __missing__(self, x: float) -> str:
+        if x != x or x in (_INF, -_INF):
+            raise _Fail("NaN and Infinity are not valid JSON numbers", [])
+        text = self[x] = _format_float(x)
+        return text
+
+
 # Exponents where the layout of ``repr`` and of ECMAScript differ (see _relayout_floats).
 _FIX_EXPONENT = re.compile(r"e(-0[5-9]|\+(?:1[6-9]|20)(?![0-9]))")
 # What to do per exponent: a replacement exponent text, or (fixed-notation prefix, integer width)
@@ -207,12 +237,12 @@ def _relayout_floats(text: str) -> str:
 
 _Shortcuts = dict[int, "str | None"]
 """id(container) -> None when the C encoder's text of it is RFC 8785 as is, or its RFC 8785
-text already made (a flat array of floats)."""
+text already made (an array of floats whose layout differs)."""
 
-_FLOAT_RUN = 4  # shorter float arrays are cheaper to check element by element
+_FLOAT_RUN = 4  # shorter float arrays are cheaper to write element by element
 
 
-def _shortcuts(value: Any) -> _Shortcuts:
+def _shortcuts(value: Any, texts: _FloatTexts | None = None) -> _Shortcuts:
     """The containers of ``value`` that the standard library's C encoder can write.
 
     One walk over the whole value. A container qualifies when everything in it is a plain
@@ -220,16 +250,31 @@ def _shortcuts(value: Any) -> _Shortcuts:
     writes as RFC 8785 does: string keys that sort the same by code point (the C encoder) and
     by UTF-16 code unit (RFC 8785), which they do unless a key holds a character from U+E000 up
     (a supplementary character sorts before it in UTF-16); integers within +-(2**53 - 1);
-    floats whose ``repr`` is their ECMAScript form. A flat
-    array of finite floats also qualifies: its text is made here, with the number layout fixed
-    (:func:`_relayout_floats`). The exact encoder writes everything else, and reports errors.
+    floats whose ``repr`` is their ECMAScript form. An array of at least :data:`_FLOAT_RUN`
+    finite floats also qualifies: its text is made here, with the number layout fixed
+    (:func:`_float_array`). The exact encoder writes everything else, and reports errors.
     """
     found: _Shortcuts = {}
-    _walk(value, found)
+    _walk(value, found, _FloatTexts() if texts is None else texts)
     return found
 
 
-def _walk(value: Any, found: _Shortcuts) -> bool:
+def _float_array(value: list[Any] | tuple[Any, ...], found: _Shortcuts, texts: _FloatTexts) -> bool:
+    """Settle an array of floats: True when the C encoder writes it as is. Otherwise its text
+    is re-laid out (:func:`_relayout_floats`), or, when few of its floats are distinct (a body
+    built to repeat one float that needs another layout), joined from ``texts``, which formats
+    each distinct float once."""
+    if not all(map(math.isfinite, value)):
+        return False  # the exact encoder reports where
+    text = _dumps(value)
+    if 4 * len(set(value)) <= len(value) and _FIX_EXPONENT.search(text) is not None:
+        found[id(value)] = "[" + ",".join(map(texts.__getitem__, value)) + "]"
+        return False
+    found[id(value)] = fixed = _relayout_floats(text)
+    return fixed == text
+
+
+def _walk(value: Any, found: _Shortcuts, texts: _FloatTexts) -> bool:
     """Record the qualifying containers within ``value``; True when the C encoder's text of
     ``value`` itself is RFC 8785 as is."""
     t = type(value)
@@ -242,11 +287,7 @@ def _walk(value: Any, found: _Shortcuts) -> bool:
         items: Any = value.values()
     elif t is list or t is tuple:
         if len(value) >= _FLOAT_RUN and list(map(type, value)).count(float) == len(value):
-            if not all(map(math.isfinite, value)):
-                return False  # the exact encoder reports where
-            text = _dumps(value)
-            found[id(value)] = fixed = _relayout_floats(text)
-            return fixed == text
+            return _float_array(value, found, texts)
         ok = True
         items = value
     else:
@@ -261,7 +302,7 @@ def _walk(value: Any, found: _Shortcuts) -> bool:
         elif t is float:
             if not _float_layout_ok(v):
                 ok = False
-        elif not _walk(v, found):
+        elif not _walk(v, found, texts):
             ok = False
     if ok:
         found[id(value)] = None
@@ -284,82 +325,53 @@ def _token(key: object) -> str:
     return str(key).replace("~", "~0").replace("/", "~1")
 
 
-def _first(item: tuple[str, Any]) -> str:
-    return item[0]
+_first = operator.itemgetter(0)
 
 
 def _utf16_key(item: tuple[str, Any]) -> bytes:
     return item[0].encode("utf-16-be", "surrogatepass")
 
 
-def _encode(value: Any, out: list[str], big_js: bool, shortcuts: _Shortcuts) -> None:
-    """Append the RFC 8785 text of ``value`` to ``out``; the containers in ``shortcuts`` are
-    written by the C encoder (see :func:`_shortcuts`)."""
+def _encode(
+    value: Any, out: list[str], big_js: bool, found: _Shortcuts, texts: _FloatTexts
+) -> None:
+    """Append the RFC 8785 text of ``value`` to ``out``; the containers in ``found`` are
+    written by the C encoder (see :func:`_shortcuts`), floats through ``texts``. The most
+    common types are tested first, and containers write their strings and floats without a
+    call per element: the exact encoder runs per value on hostile bodies."""
     t = type(value)
-    if (t is dict or t is list or t is tuple) and id(value) in shortcuts:
-        text = shortcuts[id(value)]
-        out.append(_dumps(value) if text is None else text)
-        return
     if t is str:
         out.append(_encode_str(value))
+    elif t is float:
+        out.append(texts[value])
+    elif t is dict or t is list or t is tuple:
+        if id(value) in found:
+            text = found[id(value)]
+            out.append(_dumps(value) if text is None else text)
+        elif t is dict:
+            _encode_object(value, out, big_js, found, texts)
+        else:
+            _encode_array(value, out, big_js, found, texts)
+    elif t is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        out.append(int.__repr__(value))
     elif value is None:
         out.append("null")
     elif value is True:
         out.append("true")
     elif value is False:
         out.append("false")
-    elif t is float:
-        if value != value or value in (_INF, -_INF):
-            raise _Fail("NaN and Infinity are not valid JSON numbers", [])
-        out.append(_format_float(value))
-    elif t is int:
-        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            out.append(int.__repr__(value))
-        else:
-            try:
-                out.append(_number(value, big_js, ""))
-            except CanonicalizationError as exc:
-                raise _Fail(str(exc.args[0]).removesuffix(" at (root)"), []) from None
-    elif isinstance(value, dict):
-        items: list[tuple[str, Any]] = []
-        plain = True
-        for k, v in value.items():
-            if type(k) is not str:
-                if not isinstance(k, str):
-                    raise _Fail(
-                        f"object key {k!r} is a {type(k).__name__}, not a string", [_token(k)]
-                    )
-                k = str.__str__(k)
-            if plain and not k.isascii() and max(k) >= "\ue000":
-                plain = False
-            items.append((k, v))
-        items.sort(key=_first if plain else _utf16_key)
-        out.append("{")
-        first = True
-        for k, v in items:
-            if first:
-                first = False
-            else:
-                out.append(",")
-            out.append(_encode_str(k))
-            out.append(":")
-            try:
-                _encode(v, out, big_js, shortcuts)
-            except _Fail as fail:
-                fail.tokens.append(_token(k))
-                raise
-        out.append("}")
+    else:
+        _encode_other(value, out, big_js, found, texts)
+
+
+def _encode_other(
+    value: Any, out: list[str], big_js: bool, found: _Shortcuts, texts: _FloatTexts
+) -> None:
+    """Integers beyond +-(2**53 - 1), subclasses of the JSON types, and what is not JSON."""
+    if isinstance(value, dict):
+        _encode_object(value, out, big_js, found, texts)
     elif isinstance(value, list | tuple):
-        out.append("[")
-        for i, v in enumerate(value):
-            if i:
-                out.append(",")
-            try:
-                _encode(v, out, big_js, shortcuts)
-            except _Fail as fail:
-                fail.tokens.append(str(i))
-                raise
-        out.append("]")
+        _encode_array(value, out, big_js, found, texts)
     elif isinstance(value, str):
         out.append(_encode_str(str.__str__(value)))
     elif isinstance(value, int | float):
@@ -369,6 +381,71 @@ def _encode(value: Any, out: list[str], big_js: bool, shortcuts: _Shortcuts) -> 
             raise _Fail(str(exc.args[0]).removesuffix(" at (root)"), []) from None
     else:
         raise _Fail(f"a value of type {type(value).__name__} is not JSON", [])
+
+
+def _encode_array(
+    value: list[Any] | tuple[Any, ...],
+    out: list[str],
+    big_js: bool,
+    found: _Shortcuts,
+    texts: _FloatTexts,
+) -> None:
+    append = out.append
+    append("[")
+    i = 0
+    try:
+        for i, v in enumerate(value):
+            if i:
+                append(",")
+            t = type(v)
+            if t is str:
+                append(_encode_str(v))
+            elif t is float:
+                append(texts[v])
+            else:
+                _encode(v, out, big_js, found, texts)
+    except _Fail as fail:
+        fail.tokens.append(str(i))
+        raise
+    append("]")
+
+
+def _encode_object(
+    value: dict[Any, Any], out: list[str], big_js: bool, found: _Shortcuts, texts: _FloatTexts
+) -> None:
+    items: list[tuple[str, Any]] = []
+    plain = True
+    for k, v in value.items():
+        if type(k) is not str:
+            if not isinstance(k, str):
+                raise _Fail(f"object key {k!r} is a {type(k).__name__}, not a string", [_token(k)])
+            k = str.__str__(k)
+        if plain and not k.isascii() and max(k) >= "\ue000":
+            plain = False
+        items.append((k, v))
+    items.sort(key=_first if plain else _utf16_key)
+    append = out.append
+    append("{")
+    k, first = "", True
+    try:
+        for k, v in items:
+            if first:
+                first = False
+            else:
+                append(",")
+            append(_encode_str(k))
+            append(":")
+            t = type(v)
+            if t is str:
+                append(_encode_str(v))
+            elif t is float:
+                append(texts[v])
+            else:
+                _encode(v, out, big_js, found, texts)
+    except _Fail as fail:
+        fail.tokens.append(_token(k))
+        raise
+    append("}")
 
 
 def _find_lone_surrogate(value: Any, tokens: list[str]) -> list[str] | None:
@@ -448,12 +525,13 @@ def _rfc8785(value: Any, big_js: bool, *, shortcuts: bool = True) -> bytes:
     """RFC 8785 bytes of ``value``. With ``shortcuts=False`` every byte comes from the exact
     encoder: the tests check that both give the same bytes, or the same error."""
     try:
-        found = _shortcuts(value) if shortcuts else {}
+        texts = _FloatTexts()
+        found = _shortcuts(value, texts) if shortcuts else {}
         if id(value) in found:  # the whole value
             text = found[id(value)] or _dumps(value)
         else:
             out: list[str] = []
-            _encode(value, out, big_js, found)
+            _encode(value, out, big_js, found, texts)
             text = "".join(out)
     except _Fail as fail:
         fail.tokens.reverse()

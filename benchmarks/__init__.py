@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, str] = {
     "P4": "benchmarks.p4_asgi",
     "P5": "benchmarks.p5_cobo",
     "P6": "benchmarks.p6_replay",
+    "P7": "benchmarks.p7_hostile",
 }
 
 HERE = Path(__file__).resolve().parent

@@ -192,3 +192,26 @@ def test_every_module_declares_its_name() -> None:
         module = load(bench)
         assert bench == module.BENCH
         assert callable(module.run)
+
+
+def test_p7_reports_every_hostile_class() -> None:
+    from benchmarks.p7_hostile import METRIC, bodies
+
+    section = _run("P7")
+    classes = list(bodies(1 << 10))
+    rows = [row for row in section.rows if row.metric == METRIC]
+    assert [row.sample for row in rows] == classes
+    assert all(row.met is not None for row in rows)  # each class has its <= 2x target
+    (table,) = section.tables
+    assert [cells[0] for cells in table.rows] == classes
+
+
+def test_p7_bodies_are_json_of_the_size_asked_for() -> None:
+    import json
+
+    from benchmarks.p7_hostile import bodies
+
+    size = 64 << 10
+    for label, body in bodies(size).items():
+        assert 0.9 * size <= len(body) <= 1.1 * size, label
+        assert json.loads(body) is not None, label

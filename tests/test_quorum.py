@@ -16,6 +16,7 @@ from authsig.privy.quorum import (
     MAX_DISPLAY_NAME,
     MAX_NESTED_QUORUMS,
     KeyQuorum,
+    QuorumOverlapWarning,
     aload_user_keys,
     load_user_keys,
 )
@@ -191,12 +192,16 @@ def test_duplicate_user_and_nested() -> None:
         KeyQuorum(key_quorums=(inner, inner))
 
 
-def test_key_in_parent_and_nested_is_allowed() -> None:
+def test_key_in_parent_and_nested_is_allowed_with_a_warning() -> None:
+    """Privy allows the configuration; the quorum warns that the key approves one member only
+    (tests/test_distinct_keys.py covers what the verifier makes of it)."""
     shared = _pub()
     inner = KeyQuorum(public_keys=(shared, _pub()), id="q1")
-    outer = KeyQuorum(public_keys=(shared,), key_quorums=(inner,))
+    with pytest.warns(QuorumOverlapWarning, match="approves only one member"):
+        outer = KeyQuorum(public_keys=(shared,), key_quorums=(inner,))
     assert outer.all_keys.count(shared) == 1
     assert outer.key_positions[shared] == ((-1, 0), (0, 0))
+    assert outer.overlaps == {shared: ((-1, 0), (0, 0))}
 
 
 def test_bad_key_message_names_position() -> None:

@@ -262,16 +262,6 @@ def test_nested_mixed_with_users_and_keys(keys: list[PrivateKey]) -> None:
     assert ("quorum", "ops", None) in members
 
 
-def test_key_in_parent_and_nested_counts_toward_both(keys: list[PrivateKey]) -> None:
-    shared, other = keys[:2]
-    inner = KeyQuorum(public_keys=pubs([shared, other]), authorization_threshold=1, id="in")
-    outer = KeyQuorum(public_keys=(shared.public_key,), key_quorums=(inner,))
-    d = check(signed([shared]), outer)
-    assert d.approved
-    assert len(d.signatures[0].members) == 2
-    assert {m.quorum_id for m in d.signatures[0].members} == {None, "in"}
-
-
 def test_user_with_several_keys_counts_once(keys: list[PrivateKey]) -> None:
     q = KeyQuorum(user_ids=("u",), public_keys=(keys[0].public_key,), authorization_threshold=2)
     resolve = {"u": [keys[1].public_key, keys[2].public_key]}.__getitem__

@@ -1,9 +1,10 @@
 """The verdict on a request (:class:`Decision`) and how it follows from the matched signatures.
 
 :func:`decide` counts members: a key member when its key signed, a user member when any of its
-current keys signed, a nested quorum when its own threshold is met; a key listed in several
-places counts toward each. It then refuses foreign signatures (unless they are allowed), or
-approves at the threshold.
+current keys signed, a nested quorum when its own threshold is met. A key approves at most one
+member of the whole quorum tree: where a key is listed in several places, the keys are assigned
+to members so that as many members as possible approve (:func:`authsig.privy._match.approves`).
+It then refuses foreign signatures (unless they are allowed), or approves at the threshold.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Literal
 
 from authsig.errors import AuthSigError, CanonicalizationError, PayloadError
 from authsig.keys import PublicKey
+from authsig.privy._match import Approval, Seat, approves
 from authsig.privy.codes import privy_code
 from authsig.privy.quorum import KeyQuorum
 from authsig.reasons import Reason
@@ -27,6 +29,7 @@ __all__ = [
     "decide",
     "refuse",
     "refuse_for",
+    "seat_member",
 ]
 
 REASON_STATUS: Mapping[str, int] = Reason.statuses()
@@ -104,9 +107,14 @@ class Decision:
     lists the members that approved (top-level ones first, then members of nested quorums with
     their ``quorum_id``), ``missing`` how many more top-level approvals are needed, and
     ``signatures`` the outcome of each header entry (empty when the request was refused before
-    the signatures were matched). ``bool(decision)`` is ``decision.approved``. ``payload`` is
-    the canonical signing payload the signatures were checked against (None when the request
-    was refused before it was built); the replay store keys on it.
+    the signatures were matched; in strict mode it ends at the first entry that matched no
+    member, since the others were not verified). ``bool(decision)`` is ``decision.approved``.
+    ``payload`` is the canonical signing payload the signatures were checked against (None when
+    the request was refused before it was built); the replay store keys on it.
+    ``overlap_capped`` is how
+    many more top-level approvals there would be if a key listed as several members approved
+    each of them (it approves one: see :func:`authsig.privy._match.approves`); 0 when no
+    overlap changed the count.
     """
 
     approved: bool
@@ -118,6 +126,7 @@ class Decision:
     threshold: int = 0
     signatures: tuple[SignatureOutcome, ...] = ()
     payload: bytes | None = field(default=None, repr=False, compare=False)
+    overlap_capped: int = 0
 
     def __bool__(self) -> bool:
         return self.approved
@@ -143,6 +152,7 @@ class Decision:
             "missing": self.missing,
             "approved_members": [m.to_dict() for m in self.approved_members],
             "signatures": [s.to_dict() for s in self.signatures],
+            "overlap_capped": self.overlap_capped,
         }
 
 
@@ -183,10 +193,13 @@ def decide(
     payload: bytes,
     allow_foreign: bool,
     have_resolver: bool,
+    entries: int | None = None,
 ) -> Decision:
-    """The Decision once every signature of the request over ``payload`` is matched.
+    """The Decision once the signatures of the request over ``payload`` are matched.
 
-    ``users`` maps each user member to its current keys.
+    ``users`` maps each user member to its current keys (those asked for). ``entries`` is the
+    number of signatures in the header when matching stopped early, at the first foreign one
+    (``matches`` then covers the entries up to it).
     """
     signed: dict[PublicKey, None] = {}  # the keys that made a signature, in order
     foreign: list[int] = []
@@ -195,14 +208,16 @@ def decide(
             signed[key] = None
         elif status == "no_match":
             foreign.append(i)
-    top, inner, key_members = _approvals(quorum, list(signed), users)
+    approval = approves(quorum, signed, users)
+    top, inner, key_members = _approvals(quorum, approval)
     outcomes = tuple([_outcome(i, match, key_members) for i, match in enumerate(matches)])
-    total = len(top)
+    total = approval.count
     threshold = quorum.threshold
     missing = max(0, threshold - total)
     if foreign and not allow_foreign:
         reason = "invalid_signature"
-        message = _foreign_message(quorum, foreign, len(outcomes), have_resolver)
+        count = len(outcomes) if entries is None else entries
+        message = _foreign_message(quorum, foreign, count, have_resolver)
     elif missing == 0:
         reason = "approved"
         message = (
@@ -214,8 +229,8 @@ def decide(
         ignored = f" ({len(foreign)} foreign signature(s) ignored)" if foreign else ""
         message = (
             f"Refused: {total} of the {threshold} required member approval(s) of "
-            f"{quorum.label} are present{ignored}; {missing} more member(s) must sign this "
-            "exact request."
+            f"{quorum.label} are present{ignored}{_capped_clause(approval)}; {missing} more "
+            "member(s) must sign this exact request."
         )
     return Decision(
         approved=reason == "approved",
@@ -227,6 +242,16 @@ def decide(
         threshold=threshold,
         signatures=outcomes,
         payload=payload,
+        overlap_capped=approval.capped,
+    )
+
+
+def _capped_clause(approval: Approval) -> str:
+    if not approval.capped:
+        return ""
+    return (
+        f" (a key listed as several members approves only one of them: {approval.capped} "
+        "more would count if each listing counted; distinct signers must sign)"
     )
 
 
@@ -248,53 +273,35 @@ def _quorum_name(q: KeyQuorum, index: int) -> str:
     return q.id or q.display_name or f"#{index + 1}"
 
 
+def seat_member(quorum: KeyQuorum, seat: Seat) -> Member:
+    """The :class:`Member` that sits at ``seat`` of ``quorum``."""
+    q = quorum if seat.quorum < 0 else quorum.key_quorums[seat.quorum]
+    where = None if seat.quorum < 0 else _quorum_name(q, seat.quorum)
+    if seat.kind == "user":
+        return Member("user", q.user_ids[seat.position], None, where)
+    key = q.public_keys[seat.position]
+    return Member("key", key.key_id, q.key_display_names[seat.position], where)
+
+
 def _approvals(
-    quorum: KeyQuorum, signed: list[PublicKey], users: Mapping[str, Sequence[PublicKey]]
-) -> tuple[list[Member], list[Member], dict[PublicKey, list[Member]]]:
+    quorum: KeyQuorum, approval: Approval
+) -> tuple[list[Member], list[Member], dict[PublicKey, Member]]:
     """The members that approved: those of the top-level quorum (which count toward its
-    threshold), those of nested quorums, and the members each key that signed stands for. The
-    work grows with the keys that signed, not with the size of the quorum."""
-    nested = quorum.key_quorums
-    names = [_quorum_name(q, i) for i, q in enumerate(nested)]
+    threshold), then those of nested quorums, and the member each key approves. The work
+    grows with the keys that signed, not with the size of the quorum."""
     top: list[Member] = []
     inner: list[Member] = []
-    counts = [0] * len(nested)
-    key_members: dict[PublicKey, list[Member]] = {}
-    for key in signed:
-        for qi, ki in quorum.key_positions.get(key, ()):
-            if qi < 0:
-                member = Member("key", key.key_id, quorum.key_display_names[ki])
-                top.append(member)
-            else:
-                member = Member("key", key.key_id, nested[qi].key_display_names[ki], names[qi])
-                inner.append(member)
-                counts[qi] += 1
-            key_members.setdefault(key, []).append(member)
-    if users:
-        signers = set(signed)
-        for qi, q in [(-1, quorum), *enumerate(nested)]:
-            for uid in q.user_ids:
-                keys = [k for k in users.get(uid, ()) if k in signers]
-                if not keys:
-                    continue
-                if qi < 0:
-                    member = Member("user", uid)
-                    top.append(member)
-                else:
-                    member = Member("user", uid, None, names[qi])
-                    inner.append(member)
-                    counts[qi] += 1
-                for key in keys:
-                    key_members.setdefault(key, []).append(member)
-    for qi, q in enumerate(nested):
-        if counts[qi] >= q.threshold:
-            top.append(Member("quorum", names[qi], q.display_name))
+    key_members: dict[PublicKey, Member] = {}
+    for key, seat in sorted(approval.assignment.items(), key=lambda item: item[1]):
+        member = key_members[key] = seat_member(quorum, seat)
+        (top if seat.quorum < 0 else inner).append(member)
+    nested = quorum.key_quorums
+    for qi in approval.satisfied:
+        top.append(Member("quorum", _quorum_name(nested[qi], qi), nested[qi].display_name))
     return top, inner, key_members
 
 
-def _outcome(
-    index: int, match: Match, key_members: Mapping[PublicKey, Sequence[Member]]
-) -> SignatureOutcome:
+def _outcome(index: int, match: Match, key_members: Mapping[PublicKey, Member]) -> SignatureOutcome:
     status, key, duplicate_of = match
     if status == "no_match":
         return SignatureOutcome(index, status, detail=_NO_MATCH_DETAIL)
@@ -304,5 +311,6 @@ def _outcome(
         detail = f"made by key {key.key_id if key is not None else None}"
     if key is None:  # a repeat of a signature that matched no key
         return SignatureOutcome(index, status, None, (), duplicate_of, detail)
-    members = tuple(key_members.get(key, ()))
+    member = key_members.get(key)
+    members = () if member is None else (member,)
     return SignatureOutcome(index, status, key.key_id, members, duplicate_of, detail)

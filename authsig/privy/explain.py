@@ -31,7 +31,8 @@ from typing import Any, Literal, NamedTuple
 from authsig.errors import AuthSigError, SignatureFormatError
 from authsig.jcs import canonicalize
 from authsig.policy import Policy, Profile
-from authsig.privy._match import MemberKeys
+from authsig.privy._match import Approval, MemberKeys
+from authsig.privy.decision import seat_member
 from authsig.privy.dialects import get_dialect
 from authsig.privy.headers import (
     EXPIRY_HEADER,
@@ -121,6 +122,8 @@ class Explanation:
     payload: bytes | None
     signatures: tuple[SignatureExplanation, ...]
     variants_tried: tuple[str, ...]
+    overlap: str | None = None
+    """When a key listed as several members capped the count: which keys, and where."""
 
     @property
     def near_misses(self) -> tuple[SignatureExplanation, ...]:
@@ -134,6 +137,7 @@ class Explanation:
             "payload": None if self.payload is None else self.payload.decode("utf-8", "replace"),
             "signatures": [s.to_dict() for s in self.signatures],
             "variants_tried": list(self.variants_tried),
+            "overlap": self.overlap,
         }
 
     def __str__(self) -> str:
@@ -147,6 +151,8 @@ class Explanation:
             lines.append("- " + str(s))
         if self.variants_tried:
             lines.append("near misses tried: " + ", ".join(self.variants_tried))
+        if self.overlap is not None:
+            lines.append("overlap: " + self.overlap)
         return "\n".join(lines)
 
 
@@ -208,6 +214,21 @@ async def explain_async(
     )
 
 
+def overlap_note(quorum: KeyQuorum, approval: Approval) -> str | None:
+    """A sentence naming each signing key listed as several members, when that capped the
+    count (None otherwise)."""
+    if not approval.capped:
+        return None
+    parts = []
+    for key, seats in approval.shared.items():
+        where = " and ".join(str(seat_member(quorum, seat)) for seat in seats)
+        parts.append(f"key {key.key_id} is listed as {where}")
+    return (
+        f"{'; '.join(parts)}. A key approves one member only, so {approval.count} approval(s) "
+        f"count instead of {approval.uncapped}: each member needs its own signer."
+    )
+
+
 def explanation(
     decision: Decision,
     keys: MemberKeys,
@@ -220,7 +241,7 @@ def explanation(
     """The :class:`Explanation` of ``decision`` on ``request`` (method, url, body, header
     pairs), matching each signature against ``keys``. Serves :meth:`Verifier.explain
     <authsig.privy.verifier.Verifier.explain>` and its async twin, which differ only in how
-    they obtain ``decision`` and the user members' keys."""
+    they obtain ``decision`` and the user members' keys (they add :func:`overlap_note`)."""
     method, url, body, pairs = request
     urls = (alternative_urls,) if isinstance(alternative_urls, str) else tuple(alternative_urls)
     try:

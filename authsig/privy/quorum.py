@@ -16,13 +16,23 @@ number of members; ``display_name`` (of the quorum and of each key) at most 50 c
 most 5 nested quorums; nested quorums contain no quorums; no key listed twice in one quorum (the
 same key in two encodings is one key); no user or nested quorum listed twice.
 
-A key may appear both directly in a quorum and inside one of its nested quorums (Privy allows
-it): it then counts toward both members, the direct one and the nested quorum.
+A key may appear both directly in a quorum and inside one of its nested quorums, or in two
+nested quorums (Privy allows it). A key still approves only one member of the whole tree (the
+verifier assigns keys to members so that as many members as possible approve:
+:func:`authsig.privy._match.approves`), so such a quorum needs distinct signers as any other.
+:attr:`KeyQuorum.overlaps` lists the keys listed more than once, and building such a quorum
+emits a :class:`QuorumOverlapWarning`. A configuration warning rather than a log line: it
+concerns the quorum as written, Python shows it once per place that builds quorums (a resolver
+that builds one per request does not flood the log), ``pytest.warns`` and ``-W error`` see it,
+and ``logging.captureWarnings(True)`` sends it to the log. Overlaps through users' keys are
+known only when the keys are resolved: the :class:`~authsig.privy.decision.Decision` reports
+them (``overlap_capped``), and so does ``explain``.
 """
 
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -37,6 +47,7 @@ __all__ = [
     "AsyncUserKeyResolver",
     "AnyUserKeyResolver",
     "KeyQuorum",
+    "QuorumOverlapWarning",
     "UserKeyResolver",
     "aload_user_keys",
     "load_user_keys",
@@ -55,6 +66,10 @@ AnyUserKeyResolver: TypeAlias = UserKeyResolver | AsyncUserKeyResolver
 """Either form (accepted by :func:`authsig.privy.verifier.verify_request_async`)."""
 
 _T = TypeVar("_T")
+
+
+class QuorumOverlapWarning(UserWarning):
+    """A key is listed as more than one member of a quorum tree; it approves only one of them."""
 
 
 def _distinct(own: Iterable[_T], nested: Iterable[Iterable[_T]]) -> tuple[_T, ...]:
@@ -232,6 +247,21 @@ class KeyQuorum:
         if self.id is not None and (not isinstance(self.id, str) or not self.id):
             raise QuorumError("quorum id must be a non-empty string or None")
         _check_threshold(self.authorization_threshold, len(keys), len(users), len(nested), label)
+        if self.overlaps:
+            warnings.warn(self._overlap_text(), QuorumOverlapWarning, stacklevel=3)
+
+    def _overlap_text(self) -> str:
+        nested = self.key_quorums
+        parts = []
+        for key, places in self.overlaps.items():
+            where = ", ".join(
+                "directly" if qi < 0 else f"in nested {nested[qi].label}" for qi, _ in places
+            )
+            parts.append(f"key {key.key_id} ({where})")
+        return (
+            f"{self.label} lists {'; '.join(parts)}: each key approves only one member of the "
+            "tree, so one signature does not count for several of them"
+        )
 
     # --- derived values ----------------------------------------------------------------
 
@@ -276,6 +306,12 @@ class KeyQuorum:
             for ki, k in enumerate(q.public_keys):
                 out.setdefault(k, []).append((qi, ki))
         return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def overlaps(self) -> Mapping[PublicKey, tuple[tuple[int, int], ...]]:
+        """The keys listed more than once in this quorum and its nested quorums, with where
+        (as in :attr:`key_positions`). Each still approves one member only."""
+        return {k: places for k, places in self.key_positions.items() if len(places) > 1}
 
     @cached_property
     def all_user_ids(self) -> tuple[str, ...]:

@@ -18,8 +18,11 @@ Rules:
   and approvals are counted per key, not per signature);
 - a member counts once: a key member when its key signed, a user member when any of its
   current keys signed, a nested quorum when its own threshold is met;
-- a key listed both directly and inside a nested quorum (or both as a key and as a user's key)
-  counts toward every member it belongs to;
+- a key approves at most one member of the whole quorum tree, even when it is listed directly
+  and inside a nested quorum, in two nested quorums, as the key of two users, or as a key and a
+  user's key: keys are assigned to members so that as many members as possible approve
+  (:func:`authsig.privy._match.approves`), so overlap never counts one key twice and never
+  refuses what distinct signers satisfy;
 - a signature is attributed to one key only (the member key with which ``cryptography``
   verifies it);
 - the request expiry is checked when present; ``Policy(require_expiry=True)`` refuses requests
@@ -32,6 +35,7 @@ limits, DER structure, expiry) runs before the first one.
 from __future__ import annotations
 
 import binascii
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -43,7 +47,7 @@ from authsig.errors import (
 )
 from authsig.keys import PublicKey
 from authsig.policy import DEFAULT_POLICY, Policy
-from authsig.privy._match import DIRECT_MATCH_LIMIT, MemberKeys
+from authsig.privy._match import DIRECT_MATCH_LIMIT, MemberKeys, approves
 from authsig.privy.decision import (
     REASON_STATUS,
     Decision,
@@ -168,11 +172,13 @@ class Verifier:
         checked = self._check(method, url, body, headers, now_ms)
         if isinstance(checked, Decision):
             return checked
+        matcher = _Matcher(self, checked)
         try:
-            users = _user_keys(self.quorum, self._resolver)  # type: ignore[arg-type]
+            while matcher.wants_users():
+                matcher.give(_user_keys(self.quorum, self._resolver))  # type: ignore[arg-type]
         except UserResolutionError as exc:
             return refuse_for(exc, self.quorum)
-        return self._decide(checked, users)
+        return matcher.decision
 
     async def verify_async(
         self, *, method: str, url: str, body: Any, headers: Headers, now_ms: int | None = None
@@ -181,11 +187,13 @@ class Verifier:
         checked = self._check(method, url, body, headers, now_ms)
         if isinstance(checked, Decision):
             return checked
+        matcher = _Matcher(self, checked)
         try:
-            users = await _user_keys_async(self.quorum, self._resolver)
+            while matcher.wants_users():
+                matcher.give(await _user_keys_async(self.quorum, self._resolver))
         except UserResolutionError as exc:
             return refuse_for(exc, self.quorum)
-        return self._decide(checked, users)
+        return matcher.decision
 
     # --- explaining ----------------------------------------------------------------------
 
@@ -236,10 +244,10 @@ class Verifier:
         alternative_urls: Iterable[str],
         extra_headers: Mapping[str, str] | None,
     ) -> Explanation:
-        from authsig.privy.explain import explanation  # that module imports this one
+        from authsig.privy.explain import explanation, overlap_note  # it imports this module
 
         keys = MemberKeys.of(self.quorum, users)
-        return explanation(
+        result = explanation(
             decision,
             keys,
             self.policy,
@@ -247,6 +255,9 @@ class Verifier:
             alternative_urls=alternative_urls,
             extra_headers=extra_headers,
         )
+        signers = [s.key_id for s in decision.signatures if s.key_id is not None]
+        note = overlap_note(self.quorum, approves(self.quorum, signers, users))
+        return result if note is None else dataclasses.replace(result, overlap=note)
 
     # --- the steps -----------------------------------------------------------------------
 
@@ -310,37 +321,79 @@ class Verifier:
                 "sign the request with an expiry (milliseconds since the epoch)"
             )
 
-    def _decide(self, checked: _Checked, users: Mapping[str, Sequence[PublicKey]]) -> Decision:
-        matches = _match(checked, MemberKeys.of(self.quorum, users))
-        return decide(
-            self.quorum,
-            matches,
-            users,
-            payload=checked.payload,
-            allow_foreign=self.policy.allow_foreign_signatures,
-            have_resolver=self._resolver is not None,
+
+class _Matcher:
+    """Matches the signatures of one request in header order, and decides.
+
+    The users' keys are asked for only when a signature needs them: when one verifies with no
+    key listed in the quorum, or when the listed keys that signed fall short of the threshold
+    (a user member might be the better place for one of them). In strict mode (foreign
+    signatures refused) matching stops at the first signature that verifies with no member
+    key: the request is refused whatever the others are, so they are not verified. The cost of
+    a request with junk signatures is then one signature's matching plus, when the quorum has
+    user members, one resolver call per user, whatever the number of signatures."""
+
+    def __init__(self, verifier: Verifier, checked: _Checked) -> None:
+        self.verifier = verifier
+        self.checked = checked
+        quorum = verifier.quorum
+        self.resolvable = verifier._resolver is not None and bool(quorum.all_user_ids)
+        self.strict = not verifier.policy.allow_foreign_signatures
+        self.users: Mapping[str, Sequence[PublicKey]] | None = None  # None: not asked yet
+        self.keys = MemberKeys.of(quorum, {})
+        self.matches: list[Match] = []
+        self.first_seen: dict[tuple[int, int], int] = {}
+        self.signed: dict[PublicKey, None] = {}  # the keys that made a signature, in order
+        self.stopped = False
+        # Replaced by wants_users() before anyone reads it (the verifier loops until False).
+        self.decision = refuse("threshold_not_met", "Refused: not decided.", quorum)
+
+    def give(self, users: Mapping[str, Sequence[PublicKey]]) -> None:
+        """The users' keys, once asked for."""
+        self.users = users
+        self.keys = MemberKeys.of(self.verifier.quorum, users)
+
+    def wants_users(self) -> bool:
+        """Match and decide; True when the users' keys are needed first (then :meth:`give`
+        them and call again), False when :attr:`decision` is final."""
+        if not self._match():
+            return True
+        verifier = self.verifier
+        self.decision = decide(
+            verifier.quorum,
+            self.matches,
+            self.users or {},
+            payload=self.checked.payload,
+            allow_foreign=not self.strict,
+            have_resolver=verifier._resolver is not None,
+            entries=len(self.checked.signatures),
+        )
+        return (
+            self.users is None and self.resolvable and self.decision.reason == "threshold_not_met"
         )
 
-
-def _match(checked: _Checked, keys: MemberKeys) -> list[Match]:
-    """What each signature matched. A signature that repeats an earlier one, possibly as its
-    malleated twin ``(r, n - s)``, is a duplicate and is not verified again."""
-    matches: list[Match] = []
-    first_seen: dict[tuple[int, int], int] = {}
-    signed: dict[PublicKey, None] = {}  # the keys that made a signature, in order
-    for i, (der, r, s) in enumerate(checked.signatures):
-        low_s = (r, s if s <= _HALF_N else P256_N - s)
-        first = first_seen.setdefault(low_s, i)
-        if first != i:
-            matches.append(("duplicate", matches[first][1], first))
-            continue
-        key = keys.signer(checked.payload, der, r, s, signed)
-        if key is None:
-            matches.append(("no_match", None, None))
-        else:
-            signed[key] = None
-            matches.append(("matched", key, None))
-    return matches
+    def _match(self) -> bool:
+        """Continue matching; False when a signature needs the users' keys. A signature that
+        repeats an earlier one, possibly as its malleated twin ``(r, n - s)``, is a duplicate
+        and is not verified again."""
+        signatures, payload = self.checked.signatures, self.checked.payload
+        while not self.stopped and len(self.matches) < len(signatures):
+            i = len(self.matches)
+            der, r, s = signatures[i]
+            first = self.first_seen.setdefault((r, s if s <= _HALF_N else P256_N - s), i)
+            if first != i:
+                self.matches.append(("duplicate", self.matches[first][1], first))
+                continue
+            key = self.keys.signer(payload, der, r, s, self.signed)
+            if key is None and self.users is None and self.resolvable:
+                return False
+            if key is None:
+                self.matches.append(("no_match", None, None))
+                self.stopped = self.strict  # refused whatever the other signatures are
+            else:
+                self.signed[key] = None
+                self.matches.append(("matched", key, None))
+        return True
 
 
 def _pairs(headers: Headers) -> list[tuple[str, str]]:
