@@ -331,6 +331,8 @@ COMMANDS = [
     "canonicalize",
     "vectors",
     "demo",
+    "privy",
+    "cobo",
     "httpsig",
 ]
 

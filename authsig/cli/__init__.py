@@ -23,7 +23,18 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from authsig.cli import canonicalize, combine, demo, httpsig, keys, sign, vectors, verify
+from authsig.cli import (
+    canonicalize,
+    cobo,
+    combine,
+    demo,
+    httpsig,
+    keys,
+    privy,
+    sign,
+    vectors,
+    verify,
+)
 from authsig.cli._args import Parser
 from authsig.cli._io import PROG, CLIError, Refused, parse_duration
 from authsig.errors import AuthSigError
@@ -31,7 +42,7 @@ from authsig.errors import AuthSigError
 __all__ = ["CLIError", "build_parser", "main", "parse_duration"]
 
 #: The command groups, in the order their commands are listed in ``authsig --help``.
-COMMAND_GROUPS = (keys, sign, combine, verify, canonicalize, vectors, demo, httpsig)
+COMMAND_GROUPS = (keys, sign, combine, verify, canonicalize, vectors, demo, privy, cobo, httpsig)
 
 #: Which pyproject extra provides an optional third-party module.
 _EXTRAS = {
@@ -51,8 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``authsig`` argument parser (all subcommands)."""
     parser = Parser(
         prog=PROG,
-        description="P-256 authorization signatures for Privy key quorums: keys, signing, "
-        "multi-party signing, verification and diagnostics.",
+        description="Authorization signatures: Privy key quorums (P-256; the top-level commands "
+        "and 'authsig privy') and Cobo WaaS 2.0 ('authsig cobo'): keys, signing, multi-party "
+        "signing, verification and diagnostics.",
         epilog="exit codes: 0 ok/approved, 1 refused, 2 usage or input error\n\n"
         "examples:\n"
         "  authsig demo\n"

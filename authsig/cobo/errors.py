@@ -7,10 +7,15 @@ from authsig.errors import AuthSigError, KeyFormatError
 __all__ = [
     "CoboError",
     "CoboGroupError",
+    "CoboGroupNotFoundError",
+    "CoboGroupNotValidError",
+    "CoboHolderMissingError",
     "CoboKeyError",
     "CoboNonceError",
+    "CoboNotSigningGroupError",
     "CoboRequestError",
     "CoboSignatureError",
+    "CoboThresholdUnreachableError",
 ]
 
 
@@ -48,3 +53,38 @@ class CoboGroupError(CoboError):
     """A key share holder group, a vault's set of groups, or a group transition is invalid."""
 
     code = "cobo_invalid_group"
+
+
+# The transitions UpgradeToMainGroup refuses, one class (and code) each, so that a plan's
+# refusals can be told apart by code.
+
+
+class CoboGroupNotFoundError(CoboGroupError):
+    """The group to upgrade is not one of the vault's groups."""
+
+    code = "cobo_group_not_found"
+
+
+class CoboNotSigningGroupError(CoboGroupError):
+    """Only a Signing Group can become the Main Group (not a Main or Recovery Group)."""
+
+    code = "cobo_not_signing_group"
+
+
+class CoboGroupNotValidError(CoboGroupError):
+    """Only a group whose status is Valid can become the Main Group (not New or Unavailable)."""
+
+    code = "cobo_group_not_valid"
+
+
+class CoboThresholdUnreachableError(CoboGroupError):
+    """The group's Valid signer holders cannot reach its threshold: as Main it approves nothing."""
+
+    code = "cobo_threshold_unreachable"
+
+
+class CoboHolderMissingError(CoboGroupError):
+    """The group lists all its holders and none is Cobo's (Cobo adds its own to Main and
+    Signing Groups)."""
+
+    code = "cobo_holder_missing"

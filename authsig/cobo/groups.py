@@ -10,7 +10,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
 
-from authsig.cobo.errors import CoboGroupError
+from authsig.cobo.errors import (
+    CoboGroupError,
+    CoboGroupNotFoundError,
+    CoboGroupNotValidError,
+    CoboNotSigningGroupError,
+)
 
 __all__ = [
     "ALLOWED_COMBINATIONS",
@@ -296,14 +301,14 @@ def upgrade_to_main_group(
         (g for g in groups if g.key_share_holder_group_id == key_share_holder_group_id), None
     )
     if target is None:
-        raise CoboGroupError(f"group {key_share_holder_group_id} is not in this vault")
+        raise CoboGroupNotFoundError(f"group {key_share_holder_group_id} is not in this vault")
     if target.type != "SigningGroup":
-        raise CoboGroupError(
+        raise CoboNotSigningGroupError(
             f"only a Signing Group can be upgraded to the Main Group; {key_share_holder_group_id} "
             f"is a {target.type}"
         )
     if target.status != "Valid":
-        raise CoboGroupError(
+        raise CoboGroupNotValidError(
             f"only a Valid Signing Group can be upgraded; {key_share_holder_group_id} is "
             f"{target.status}"
         )

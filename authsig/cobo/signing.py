@@ -225,50 +225,6 @@ def claim_once(store: ReplayStoreLike | None, key: str, last_ms: int) -> tuple[s
     return None
 
 
-def _near_miss(
-    api_key: CoboPublicKey,
-    signature: bytes,
-    *,
-    method: str,
-    path: str,
-    nonce: str,
-    params: str,
-    body: bytes,
-) -> str | None:
-    """Which single common difference would make the signature verify (for diagnostics)."""
-    variants: list[tuple[str, str, str, bytes]] = []
-    if path.endswith("/") and len(path) > 1:
-        variants.append((f"path {path[:-1]!r} (no trailing slash)", path[:-1], params, body))
-    else:
-        variants.append((f"path {path + '/'!r} (trailing slash)", path + "/", params, body))
-    if path.startswith("/v2/"):
-        variants.append((f"path {path[3:]!r} (without /v2)", path[3:], params, body))
-    else:
-        variants.append((f"path {'/v2' + path!r} (with /v2)", "/v2" + path, params, body))
-    if params:
-        pairs = params.split("&")
-        ordered = "&".join(sorted(pairs))
-        if ordered != params:
-            variants.append(
-                ("the query parameters sorted (as the Go SDK signs)", path, ordered, body)
-            )
-        if "+" in params:
-            variants.append(("spaces as %20 instead of +", path, params.replace("+", "%20"), body))
-        if "%20" in params:
-            variants.append(("spaces as + instead of %20", path, params.replace("%20", "+"), body))
-        variants.append(("an empty query string", path, "", body))
-    if body:
-        variants.append(("an empty body", path, params, b""))
-        if body.strip() != body:
-            variants.append(("the body without surrounding whitespace", path, params, body.strip()))
-    for what, v_path, v_params, v_body in variants:
-        message = _message(method, v_path, nonce, v_params, v_body)
-        digest = hashlib.sha256(hashlib.sha256(message).digest()).digest()
-        if api_key.verify_digest(digest, signature):
-            return what
-    return None
-
-
 class CoboChecked(NamedTuple):
     """A verified request or event before the replay step: the decision and, when approved,
     the replay key and the last millisecond at which a copy could still be accepted."""
@@ -360,11 +316,14 @@ def check_request(
             return CoboChecked(approved, claim, nonce_ms + window_ms)
     detail = "the signature does not match METHOD|PATH|NONCE|PARAMS|BODY for this API key"
     if explain:
-        hint = _near_miss(
+        # Imported here: explain builds on this module (diagnostics sit above the checks).
+        from authsig.cobo.explain import request_near_misses
+
+        hints = request_near_misses(
             api_key, signature, method=method, path=path, nonce=nonce, params=params, body=body
         )
-        if hint:
-            detail += f"; it would match with {hint}"
+        if hints:
+            detail += f"; it would match with {hints[0]}"
     refused = CoboDecision.refuse(
         "invalid_signature", detail, api_key=api_key.hex, timestamp_ms=nonce_ms
     )
