@@ -58,3 +58,36 @@ def waitress_server(app: Any) -> Iterator[str]:
     finally:
         server.close()
         thread.join(10)
+
+
+def capture_app(records: list[dict[str, Any]]) -> Any:
+    """An ASGI app that records each request as it arrived (raw path, raw query, headers,
+    body) and answers 200 with that record as JSON."""
+    import json
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert scope["type"] == "http"
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        record = {
+            "method": scope["method"],
+            "path": (scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
+            "query": scope["query_string"].decode("latin-1"),
+            "headers": {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
+            "body": body.decode("utf-8"),
+        }
+        records.append(record)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": json.dumps(record).encode()})
+
+    return app

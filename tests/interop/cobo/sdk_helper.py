@@ -89,7 +89,39 @@ def op_call_api(op: dict) -> dict:
         return {"status": response.status, "data": json.loads(response.data.decode("utf-8"))}
 
 
+def op_upgrade(op: dict) -> dict:
+    """UpgradeToMainGroup through the SDK's generated API method (a real HTTP request)."""
+    import cobo_waas2
+    from cobo_waas2.api.wallets_mpc_wallets_api import WalletsMPCWalletsApi
+    from cobo_waas2.models.update_key_share_holder_group_by_id_request import (
+        UpdateKeyShareHolderGroupByIdRequest,
+    )
+
+    fields = {"update_key_share_holder_group_action": "UpgradeToMainGroup"}
+    if op.get("handling"):
+        fields["original_main_group_handling"] = op["handling"]
+    config = cobo_waas2.Configuration(api_private_key=op["secret"], host=op["host"])
+    with cobo_waas2.ApiClient(config) as client:
+        api = WalletsMPCWalletsApi(client)
+        response = api.update_key_share_holder_group_by_id_without_preload_content(
+            op["vault_id"], op["group_id"], UpdateKeyShareHolderGroupByIdRequest(**fields)
+        )
+        data = response.read()  # not preloaded: read() returns the body
+        return {"status": response.status, "data": json.loads(data.decode("utf-8"))}
+
+
+def op_load_secret(op: dict) -> dict:
+    """The API key the SDK derives from a secret read from a file as it is."""
+    import cobo_waas2
+
+    with open(op["path"], encoding="utf-8") as handle:
+        config = cobo_waas2.Configuration(api_private_key=handle.read())
+    return {"api_key": config.signer.get_public_key()}
+
+
 OPS = {
+    "upgrade": op_upgrade,
+    "load_secret": op_load_secret,
     "sign": op_sign,
     "verify_ed25519": op_verify_ed25519,
     "verify_secp256k1": op_verify_secp256k1,
