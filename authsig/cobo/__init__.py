@@ -10,6 +10,11 @@ key share holder groups.
   or replayed events before the handler runs; :class:`CoboRequestASGIMiddleware` /
   :class:`CoboRequestWSGIMiddleware` do the same for requests signed with Cobo's request scheme.
 - :class:`KeyShareHolderGroup`, :func:`validate_vault_groups`, :func:`upgrade_to_main_group`.
+- :func:`plan_upgrade`, :func:`upgrade_request`, :func:`sign_upgrade_request`: the
+  ``UpgradeToMainGroup`` call, planned (refusing invalid transitions) and signed.
+- :func:`explain_request` / :func:`explain_event`: why a signature is refused.
+- ``authsig.cobo.client`` (imported on its own: it needs httpx or requests): ``CoboAuth``,
+  ``CoboRequestsAuth``.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from authsig.cobo.events import (
     sign_event,
     verify_event,
 )
+from authsig.cobo.explain import CoboExplanation, explain_event, explain_request
 from authsig.cobo.groups import (
     KeyShareHolder,
     KeyShareHolderGroup,
@@ -60,6 +66,14 @@ from authsig.cobo.signing import (
     string_to_sign,
     verify_request,
 )
+from authsig.cobo.upgrade import (
+    UpgradePlan,
+    UpgradeRequest,
+    load_vault_groups,
+    plan_upgrade,
+    sign_upgrade_request,
+    upgrade_request,
+)
 
 __all__ = [
     "API_KEY_HEADER",
@@ -71,6 +85,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "CoboDecision",
+    "CoboExplanation",
     "CoboEventASGIMiddleware",
     "CoboEventWSGIMiddleware",
     "CoboRequestASGIMiddleware",
@@ -81,20 +96,28 @@ __all__ = [
     "KeyShareHolderGroup",
     "ReplayStoreLike",
     "TssKeyShareGroup",
+    "UpgradePlan",
+    "UpgradeRequest",
     "VaultUpgrade",
     "ed25519_verify",
     "encode_query",
     "event_digest",
+    "explain_event",
+    "explain_request",
     "generate_api_key_pair",
     "generate_api_secret",
     "load_api_key",
     "load_api_secret",
+    "load_vault_groups",
     "main_group",
+    "plan_upgrade",
     "request_digest",
     "sdk_json_body",
     "sign_event",
     "sign_request",
+    "sign_upgrade_request",
     "string_to_sign",
+    "upgrade_request",
     "upgrade_to_main_group",
     "validate_vault_groups",
     "verify_event",
