@@ -156,6 +156,18 @@ def test_key_text_is_never_echoed(secret_file: Path) -> None:
         assert proc.returncode == 2, args
         assert SECRET not in out(proc) + err(proc)
         assert_one_line_error(proc)
+    # The arguments that take a public key accept it inline; a secret given there by mistake
+    # is used as a public key and never printed.
+    headers = json.dumps(sign_request(SECRET, method="GET", path="/v2/x", nonce_ms=NOW))
+    hfile = secret_file.parent / "h.json"
+    hfile.write_text(headers)
+    for args in (
+        ["verify", "-X", "GET", "--url", "/v2/x", "--api-key", SECRET],
+        ["verify-event", "-d", "{}", "--public-key", SECRET],
+    ):
+        proc = run(*args, "--headers-json", str(hfile), "--now", str(NOW), "--explain")
+        assert proc.returncode == 1, err(proc)
+        assert SECRET not in out(proc) + err(proc)
     bad = secret_file.parent / "bad.secret"
     bad.write_text(SECRET[:-2] + "zz")
     proc = run("pubkey", str(bad))

@@ -31,6 +31,7 @@ from authsig.cobo.events import (
     RESP_SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     event_digest,
+    event_public_key,
     verify_event,
 )
 from authsig.cobo.keys import CoboPublicKey, load_api_key
@@ -301,8 +302,6 @@ def explain_event(
     tolerance_ms: int | None = 5 * 60 * 1000,
 ) -> CoboExplanation:
     """:func:`~authsig.cobo.verify_event`'s decision, with the checks and near misses."""
-    from authsig.cobo.events import event_public_key
-
     now = _now_ms() if now_ms is None else now_ms
     body = raw_body.encode("utf-8") if isinstance(raw_body, str) else bytes(raw_body or b"")
     key = event_public_key(public_key, environment)
@@ -313,8 +312,9 @@ def explain_event(
         now_ms=now,
         tolerance_ms=tolerance_ms,
     )
-    where = "the given key" if public_key is not None else f"Cobo's {environment} key"
-    checks = [f"verified with {where} ({key.hex})"]
+    # The given key is named, not shown: a secret passed there by mistake must not be printed.
+    where = "the given key" if public_key is not None else f"Cobo's {environment} key {key.hex}"
+    checks = [f"verified with {where}"]
     timestamp = _text(header_value(headers, TIMESTAMP_HEADER))
     sig_text = _text(header_value(headers, RESP_SIGNATURE_HEADER))
     if timestamp is None or sig_text is None:
