@@ -72,6 +72,11 @@ def test_requests_strips_the_signature_from_a_cross_origin_redirect(servers: Any
     leaked = second[-1]
     assert leaked["body"] == '{"a":1}'  # a 307 keeps the body
     assert not set(SIGNED) & set(leaked["headers"])
+    # However the Location is spelled: upper-case scheme, scheme-relative.
+    for target in (b.replace("http://", "HTTP://"), b.removeprefix("http:")):
+        requests.get(f"{a}/redirect?to={target}/v2/z", auth=auth, timeout=30).raise_for_status()
+        assert second[-1]["path"] == "/v2/z"
+        assert not set(SIGNED) & set(second[-1]["headers"])
     # On the same origin the request keeps its headers (there they sign another path: refused).
     requests.post(f"{a}/redirect?to={a}/v2/y", data=b"{}", auth=auth, timeout=30)
     kept = first[-1]

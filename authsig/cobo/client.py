@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from authsig._clock import now_ms as _now_ms
 from authsig.cobo.errors import CoboRequestError
@@ -206,12 +206,9 @@ def _strip_on_cross_origin_redirect(response: Response, *args: Any, **kwargs: An
     signing headers from it when the redirect leaves the origin."""
     if not response.is_redirect:
         return
-    target = response.headers.get("location", "")
     request = response.request
-    if not target.startswith(("http://", "https://", "//")):
-        return  # a relative Location stays on the origin
-    if target.startswith("//"):
-        target = f"{urlsplit(request.url or '').scheme}:{target}"
+    # Resolved the way requests resolves it (relative, scheme-relative, any letter case).
+    target = urljoin(request.url or "", response.headers.get("location", ""))
     if _origin(target) != _origin(request.url or ""):
         for name in _SIGNING_HEADERS:
             request.headers.pop(name, None)
