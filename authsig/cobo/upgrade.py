@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -69,19 +69,18 @@ class UpgradePlan:
     ``warnings`` do not refuse: they name what the listing cannot confirm.
     """
 
-    vault_groups: int
     new_main_group_id: str
-    previous_main_group_id: str | None
+    previous_main_group_id: str
     previous_main_becomes: str
     handling: OriginalMainGroupHandling
-    group_status: str | None
-    combination: str | None
-    complete: bool
-    cobo_holder_present: bool
-    holders_not_valid: tuple[dict[str, Any], ...]
-    approving_holders: int
+    group_status: str | None = None
+    combination: str | None = None
+    complete: bool = False
+    cobo_holder_present: bool = False
+    holders_not_valid: tuple[dict[str, Any], ...] = ()
+    approving_holders: int = 0
     refusals: tuple[CoboGroupError, ...] = ()
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = ()
 
     @property
     def refused(self) -> bool:
@@ -203,22 +202,15 @@ def plan_upgrade(
     target = next(
         (g for g in groups if g.key_share_holder_group_id == key_share_holder_group_id), None
     )
+    facts: dict[str, Any] = {
+        "new_main_group_id": key_share_holder_group_id,
+        "previous_main_group_id": old_main.key_share_holder_group_id,
+        "previous_main_becomes": becomes,
+        "handling": original_main_group_handling,
+    }
     if target is None:
         missing = CoboGroupNotFoundError(f"group {key_share_holder_group_id} is not in this vault")
-        return UpgradePlan(
-            len(groups),
-            key_share_holder_group_id,
-            old_main.key_share_holder_group_id,
-            becomes,
-            original_main_group_handling,
-            None,
-            None,
-            False,
-            False,
-            (),
-            0,
-            (missing,),
-        )
+        return UpgradePlan(**facts, refusals=(missing,))
     refusals = _target_refusals(target)
     if not refusals:
         # The pure transition must agree: it re-validates the vault as it would be afterwards.
@@ -228,11 +220,7 @@ def plan_upgrade(
             original_main_group_handling=original_main_group_handling,
         )
     return UpgradePlan(
-        vault_groups=len(groups),
-        new_main_group_id=key_share_holder_group_id,
-        previous_main_group_id=old_main.key_share_holder_group_id,
-        previous_main_becomes=becomes,
-        handling=original_main_group_handling,
+        **facts,
         group_status=target.status,
         combination=f"{target.threshold}-of-{target.participants}",
         complete=target.is_complete,
