@@ -218,3 +218,41 @@ def test_each_auth_class_needs_only_its_library() -> None:
         assert proc.returncode == 0, proc.stderr
         assert load_api_secret(ED_SECRET).api_key in proc.stdout
         assert ED_SECRET not in proc.stdout
+
+
+def test_cli_sign_and_verify_interoperate_with_the_sdk(tmp_path: Path) -> None:
+    from test_cli import AUTHSIG
+
+    secret = tmp_path / "cobo.secret"
+    secret.write_text(ED_SECRET)
+    cases = [
+        ("GET", "/v2/wallets", [["cursor", "a b"], ["chain_ids", "ETH,BTC"]], None),
+        ("POST", "/v2/transactions/transfer", None, json.dumps({"memo": "héllo 世界"})),
+    ]
+    ops = [
+        {"op": "sign", "curve": "ED25519", "secret": ED_SECRET, "method": method, "path": path,
+         "timestamp": 1_795_519_976_869 + i, "params": params, "body": body}
+        for i, (method, path, params, body) in enumerate(cases)
+    ]  # fmt: skip
+    for op, sdk in zip(ops, _sdk(ops), strict=True):
+        request = ["-X", op["method"], "--url", op["path"]]
+        request += [f"--param={name}={value}" for name, value in op["params"] or []]
+        request += ["--data", op["body"]] if op["body"] is not None else []
+        signed = subprocess.run(
+            [AUTHSIG, "cobo", "sign", "--key", str(secret), "--now", str(op["timestamp"]),
+             "--json", *request],
+            capture_output=True, timeout=60, check=True,
+        )  # fmt: skip
+        assert json.loads(signed.stdout) == {
+            "Biz-Api-Key": sdk["api_key"],
+            "Biz-Api-Nonce": str(op["timestamp"]),
+            "Biz-Api-Signature": sdk["signature"],
+        }
+        # The SDK's own signature passes `authsig cobo verify`.
+        checked = subprocess.run(
+            [AUTHSIG, "cobo", "verify", "--api-key", sdk["api_key"], "--now", str(op["timestamp"]),
+             "-H", f"Biz-Api-Key: {sdk['api_key']}", "-H", f"Biz-Api-Nonce: {op['timestamp']}",
+             "-H", f"Biz-Api-Signature: {sdk['signature']}", *request],
+            capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert checked.returncode == 0, checked.stdout
