@@ -91,3 +91,18 @@ def capture_app(records: list[dict[str, Any]]) -> Any:
         await send({"type": "http.response.body", "body": json.dumps(record).encode()})
 
     return app
+
+
+def verify_record(record: dict[str, Any], api_key: str, now_ms: int | None = None) -> Any:
+    """authsig's decision on a request that :func:`capture_app` recorded."""
+    from authsig.cobo import verify_request
+
+    return verify_request(
+        record["headers"],
+        method=record["method"],
+        path=record["path"],
+        query=record["query"],
+        body=record["body"],
+        api_keys=[api_key],
+        now_ms=now_ms,
+    )

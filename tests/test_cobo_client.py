@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import requests
-from _cobo_servers import capture_app, uvicorn_server
+from _cobo_servers import capture_app, uvicorn_server, verify_record
 
 from authsig.cobo import load_api_secret, verify_request
 from authsig.cobo.client import CoboAuth, CoboRequestsAuth
@@ -52,16 +52,7 @@ def servers() -> Iterator[tuple[str, str, list[dict[str, Any]], list[dict[str, A
 
 
 def _verified(record: dict[str, Any], now: int | None = NOW) -> bool:
-    decision = verify_request(
-        record["headers"],
-        method=record["method"],
-        path=record["path"],
-        query=record["query"],
-        body=record["body"],
-        api_keys=[API_KEY],
-        now_ms=now,
-    )
-    return decision.approved
+    return bool(verify_record(record, API_KEY, now).approved)
 
 
 def test_requests_strips_the_signature_from_a_cross_origin_redirect(servers: Any) -> None:

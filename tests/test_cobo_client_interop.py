@@ -19,10 +19,10 @@ from typing import Any
 import httpx
 import pytest
 import requests
-from _cobo_servers import capture_app, uvicorn_server
+from _cobo_servers import capture_app, uvicorn_server, verify_record
 from test_cobo_interop import ED_SECRET, K1_SECRET, _sdk
 
-from authsig.cobo import load_api_secret, verify_request
+from authsig.cobo import load_api_secret
 from authsig.cobo.client import CoboAuth, CoboRequestsAuth
 from authsig.cobo.upgrade import sign_upgrade_request, upgrade_request
 
@@ -103,15 +103,7 @@ def test_httpx_and_requests_send_what_the_sdk_sends(
                 assert mine == sdks, call
         api_key = load_api_secret(secret, curve=curve).api_key  # type: ignore[arg-type]
         for record in (theirs, by_httpx, by_requests):
-            decision = verify_request(
-                record["headers"],
-                method=record["method"],
-                path=record["path"],
-                query=record["query"],
-                body=record["body"],
-                api_keys=[api_key],
-                now_ms=nonce,
-            )
+            decision = verify_record(record, api_key, nonce)
             assert decision.approved, (call, decision)
 
 
@@ -132,14 +124,7 @@ def test_httpx_json_and_async_client_verify(server: tuple[str, list[dict[str, An
     asyncio.run(send())
     api_key = load_api_secret(ED_SECRET).api_key
     for record in records[-2:]:
-        decision = verify_request(
-            record["headers"],
-            method=record["method"],
-            path=record["path"],
-            query=record["query"],
-            body=record["body"],
-            api_keys=[api_key],
-        )
+        decision = verify_record(record, api_key)
         assert decision.approved, (record, decision)
 
 

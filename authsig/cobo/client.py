@@ -108,9 +108,29 @@ class CoboSigner:
         return f"api_key={self.api_key}"
 
 
+class _CoboAuthBase:
+    """What both auth classes hold: a :class:`CoboSigner`; their repr shows the API key only."""
+
+    def __init__(
+        self,
+        api_secret: str | bytes | CoboPrivateKey,
+        *,
+        curve: Curve = "ED25519",
+        sdk_empty_object: bool = True,
+        clock: Callable[[], int] | None = None,
+    ) -> None:
+        """Sign with ``api_secret`` (see the module docstring for the options)."""
+        self._signer = CoboSigner(
+            api_secret, curve=curve, sdk_empty_object=sdk_empty_object, clock=clock
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._signer!r})"
+
+
 if TYPE_CHECKING or _HAVE_HTTPX:
 
-    class CoboAuth(httpx.Auth):
+    class CoboAuth(_CoboAuthBase, httpx.Auth):
         """``httpx`` auth that signs every request as cobo-waas2 does (sync and async)."""
 
         requires_request_body = True
@@ -124,13 +144,10 @@ if TYPE_CHECKING or _HAVE_HTTPX:
             clock: Callable[[], int] | None = None,
         ) -> None:
             """Sign with ``api_secret`` (see the module docstring for the options)."""
-            self._signer = CoboSigner(
+            super().__init__(
                 api_secret, curve=curve, sdk_empty_object=sdk_empty_object, clock=clock
             )
             self._origins: OrderedDict[str, str] = OrderedDict()
-
-        def __repr__(self) -> str:
-            return f"CoboAuth({self._signer!r})"
 
         def auth_flow(
             self, request: httpx.Request
@@ -159,27 +176,11 @@ if TYPE_CHECKING or _HAVE_HTTPX:
             self.redirect_guard(request)
 
 
-class CoboRequestsAuth:
+class CoboRequestsAuth(_CoboAuthBase):
     """``requests`` auth that signs every request as cobo-waas2 does.
 
     A plain callable (all that requests asks of an auth), so it needs no httpx.
     """
-
-    def __init__(
-        self,
-        api_secret: str | bytes | CoboPrivateKey,
-        *,
-        curve: Curve = "ED25519",
-        sdk_empty_object: bool = True,
-        clock: Callable[[], int] | None = None,
-    ) -> None:
-        """Sign with ``api_secret`` (see the module docstring for the options)."""
-        self._signer = CoboSigner(
-            api_secret, curve=curve, sdk_empty_object=sdk_empty_object, clock=clock
-        )
-
-    def __repr__(self) -> str:
-        return f"CoboRequestsAuth({self._signer!r})"
 
     def __call__(self, r: PreparedRequest) -> PreparedRequest:
         """Sign the prepared request in place."""
