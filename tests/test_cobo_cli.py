@@ -281,3 +281,38 @@ def test_privy_group_is_the_top_level_commands(tmp_path: Path) -> None:
     )
     assert top.returncode == grouped.returncode == 0, err(grouped)
     assert json.loads(out(top)) == json.loads(out(grouped))
+
+
+def test_sign_with_a_secp256k1_secret(tmp_path: Path) -> None:
+    k1 = "e331b6d69882b4cb4ea581d88e0b604039a3de5967688d3dcffdd2270c0fd109"
+    (tmp_path / "k1.secret").write_text(k1)
+    args = ["-X", "GET", "--url", "/v2/wallets?limit=10", "--curve", "secp256k1"]
+    headers = _sign(str(tmp_path / "k1.secret"), *args)
+    key = load_api_secret(k1, curve="SECP256K1")
+    assert headers["Biz-Api-Key"] == key.api_key
+    decision = verify_request(
+        headers, method="GET", path="/v2/wallets", query="limit=10", body=None,
+        api_keys=[key.api_key], now_ms=NOW,
+    )  # fmt: skip
+    assert decision.approved
+
+
+def test_privy_group_offers_every_top_level_privy_command() -> None:
+    import argparse
+
+    from authsig.cli import build_parser
+
+    def commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+        (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        return dict(action.choices)
+
+    top = commands(build_parser())
+    privy = commands(top["privy"])
+    assert list(privy) == [
+        "keygen", "pubkey", "convert", "sign", "payload", "combine", "verify", "explain"
+    ]  # fmt: skip
+    for name, parser in privy.items():
+        assert parser.get_default("func") is top[name].get_default("func")
+    assert list(commands(top["cobo"])) == [
+        "keygen", "pubkey", "sign", "verify", "verify-event", "group"
+    ]  # fmt: skip
