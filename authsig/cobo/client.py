@@ -19,13 +19,15 @@ Every method is signed (the SDK signs GET too). ``sdk_empty_object=True`` (the d
 an empty body for a body that is exactly ``{}``, as cobo-waas2 does (it sends ``{}`` but signs
 ``""``); False signs the ``{}`` that travels.
 
-Redirects: a signed request must not reach another origin with its headers (whoever receives
-them could replay them to Cobo within the nonce window). requests follows redirects by default;
-:class:`CoboRequestsAuth` removes the ``Biz-Api-*`` headers from a redirect that leaves the
-origin. httpx follows redirects only with ``follow_redirects=True``, and its auth classes are
-not asked again for redirects: add :meth:`CoboAuth.redirect_guard` (or
-:meth:`CoboAuth.redirect_guard_async` for ``AsyncClient``) to the client's ``request`` event
-hooks to get the same.
+Redirects: a signed request must not reach another origin with its headers or its body
+(whoever receives them could replay them to Cobo within the nonce window). Both libraries drop
+``Authorization`` on such a redirect but copy every other header and, for a 307/308, the body.
+:class:`CoboRequestsAuth` removes the ``Biz-Api-*`` headers and the body from a redirect that
+leaves the origin (requests follows redirects by default). httpx follows redirects only with
+``follow_redirects=True`` and lets only a client-level request hook see the redirected
+request: pass ``event_hooks=auth.event_hooks()`` (``async_event_hooks()`` for
+``httpx.AsyncClient``); without it, a signed request that left its origin raises
+:class:`~authsig.cobo.errors.CoboRedirectError` when the response comes back.
 
 This module needs only the library it adapts: with only httpx installed ``CoboAuth`` works,
 with only requests ``CoboRequestsAuth`` does.
@@ -33,13 +35,12 @@ with only requests ``CoboRequestsAuth`` does.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from authsig._clock import now_ms as _now_ms
-from authsig.cobo.errors import CoboRequestError
+from authsig.cobo.errors import CoboRedirectError, CoboRequestError
 from authsig.cobo.keys import CoboPrivateKey, Curve, load_api_secret
 from authsig.cobo.signing import API_KEY_HEADER, NONCE_HEADER, SIGNATURE_HEADER, sign_request
 
@@ -53,10 +54,17 @@ else:
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from requests import PreparedRequest, Response
 
-__all__ = ["CoboAuth", "CoboRequestsAuth", "CoboSigner"]
+__all__ = [
+    "CoboAuth",
+    "CoboRedirectError",
+    "CoboRequestsAuth",
+    "CoboSigner",
+    "redirect_guard",
+    "redirect_guard_async",
+]
 
 _SIGNING_HEADERS = (API_KEY_HEADER, NONCE_HEADER, SIGNATURE_HEADER)
-_REMEMBERED = 1024  # signatures whose origin the httpx redirect guard remembers
+_EXTENSION = "authsig.cobo.signed_origin"  # httpx request extension: where it was signed
 
 
 def _origin(url: str) -> str:
@@ -130,50 +138,61 @@ class _CoboAuthBase:
 
 if TYPE_CHECKING or _HAVE_HTTPX:
 
+    def redirect_guard(request: httpx.Request) -> None:
+        """httpx ``request`` hook: a request Cobo's auth signed that is about to leave its
+        origin loses its ``Biz-Api-*`` headers and its body."""
+        signed_for = request.extensions.get(_EXTENSION)
+        if signed_for is None or signed_for == _origin(str(request.url)):
+            return
+        for name in (*_SIGNING_HEADERS, "content-type", "transfer-encoding"):
+            request.headers.pop(name, None)
+        request.headers["content-length"] = "0"
+        request.stream = httpx.ByteStream(b"")
+
+    async def redirect_guard_async(request: httpx.Request) -> None:
+        """:func:`redirect_guard` for ``httpx.AsyncClient`` (whose hooks are awaited)."""
+        redirect_guard(request)
+
+    def _check_history(response: httpx.Response) -> None:
+        """Fail loudly when a signed request reached another origin (no guard installed)."""
+        for hop in (*response.history, response):
+            request = hop.request
+            signed_for = request.extensions.get(_EXTENSION)
+            if signed_for is None or signed_for == _origin(str(request.url)):
+                continue
+            if SIGNATURE_HEADER in request.headers:
+                raise CoboRedirectError(
+                    "a signed request was redirected to another origin with its Biz-Api-* "
+                    "headers: pass event_hooks=auth.event_hooks() (async_event_hooks() for "
+                    "AsyncClient) to the httpx client so that they are stripped first"
+                )
+
     class CoboAuth(_CoboAuthBase, httpx.Auth):
         """``httpx`` auth that signs every request as cobo-waas2 does (sync and async)."""
 
         requires_request_body = True
 
-        def __init__(
-            self,
-            api_secret: str | bytes | CoboPrivateKey,
-            *,
-            curve: Curve = "ED25519",
-            sdk_empty_object: bool = True,
-            clock: Callable[[], int] | None = None,
-        ) -> None:
-            """Sign with ``api_secret`` (see the module docstring for the options)."""
-            super().__init__(
-                api_secret, curve=curve, sdk_empty_object=sdk_empty_object, clock=clock
-            )
-            self._origins: OrderedDict[str, str] = OrderedDict()
+        @staticmethod
+        def event_hooks() -> dict[str, list[Callable[[httpx.Request], Any]]]:
+            """``event_hooks=`` for ``httpx.Client``: keeps signed requests on their origin."""
+            return {"request": [redirect_guard]}
+
+        @staticmethod
+        def async_event_hooks() -> dict[str, list[Callable[[httpx.Request], Any]]]:
+            """``event_hooks=`` for ``httpx.AsyncClient``."""
+            return {"request": [redirect_guard_async]}
 
         def auth_flow(
             self, request: httpx.Request
         ) -> Generator[httpx.Request, httpx.Response, None]:
             """Sign ``request`` in place (no I/O: the same flow serves both clients)."""
             raw = request.url.raw_path.decode("ascii")
-            headers = self._signer.headers(request.method, raw, request.content)
-            for name, value in headers.items():
-                request.headers[name] = value
-            self._origins[headers[SIGNATURE_HEADER]] = _origin(str(request.url))
-            while len(self._origins) > _REMEMBERED:
-                self._origins.popitem(last=False)
-            yield request
-
-        def redirect_guard(self, request: httpx.Request) -> None:
-            """A ``request`` event hook: drop the ``Biz-Api-*`` headers from a redirect that
-            leaves the origin they were signed for."""
-            signature = request.headers.get(SIGNATURE_HEADER)
-            signed_for = self._origins.get(signature) if signature else None
-            if signed_for is not None and signed_for != _origin(str(request.url)):
-                for name in _SIGNING_HEADERS:
-                    request.headers.pop(name, None)
-
-        async def redirect_guard_async(self, request: httpx.Request) -> None:
-            """:meth:`redirect_guard` for ``httpx.AsyncClient`` (whose hooks are awaited)."""
-            self.redirect_guard(request)
+            request.headers.update(self._signer.headers(request.method, raw, request.content))
+            # httpx hands a request's extensions to each redirect it builds from it: the hook
+            # finds where the chain was signed on every hop.
+            request.extensions[_EXTENSION] = _origin(str(request.url))
+            response = yield request
+            _check_history(response)
 
 
 class CoboRequestsAuth(_CoboAuthBase):
@@ -211,5 +230,7 @@ def _strip_on_cross_origin_redirect(response: Response, *args: Any, **kwargs: An
     # Resolved the way requests resolves it (relative, scheme-relative, any letter case).
     target = urljoin(request.url or "", response.headers.get("location", ""))
     if _origin(target) != _origin(request.url or ""):
-        for name in _SIGNING_HEADERS:
+        for name in (*_SIGNING_HEADERS, "Content-Type", "Content-Length", "Transfer-Encoding"):
             request.headers.pop(name, None)
+        # The body goes too: a 307/308 would resend it, and it is what a replay needs.
+        request.body = None

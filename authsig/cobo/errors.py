@@ -13,6 +13,7 @@ __all__ = [
     "CoboKeyError",
     "CoboNonceError",
     "CoboNotSigningGroupError",
+    "CoboRedirectError",
     "CoboRequestError",
     "CoboSignatureError",
     "CoboThresholdUnreachableError",
@@ -35,6 +36,12 @@ class CoboRequestError(CoboError):
     """The parts of a request to sign or verify are unusable (path, method, query, body type)."""
 
     code = "cobo_invalid_request"
+
+
+class CoboRedirectError(CoboRequestError):
+    """A signed request was redirected to another origin with its ``Biz-Api-*`` headers."""
+
+    code = "cobo_cross_origin_redirect"
 
 
 class CoboSignatureError(CoboError):
