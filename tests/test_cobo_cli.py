@@ -253,7 +253,7 @@ def test_subcommand_groups_without_a_command_show_help() -> None:
 def test_privy_group_is_the_top_level_commands(tmp_path: Path) -> None:
     key = tmp_path / "alice.key"
     made = subprocess.run(
-        [AUTHSIG, "privy", "keygen", "--out", str(key)],
+        [AUTHSIG, "privy", "keygen", "--out", str(key), "--no-passphrase"],
         capture_output=True,
         timeout=60,
         check=False,
