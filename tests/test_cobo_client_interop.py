@@ -83,12 +83,12 @@ def test_httpx_and_requests_send_what_the_sdk_sends(
     sdk = _sdk_records(base, secret, curve)
     for call, theirs in zip(CALLS, sdk, strict=True):
         nonce = int(theirs["headers"]["biz-api-nonce"])
-        auth = CoboAuth(secret, curve=curve, clock=lambda n=nonce: n)  # type: ignore[misc]
+        auth = CoboAuth(secret, curve=curve, clock=lambda n=nonce: n)  # type: ignore[misc, arg-type]
         content = _content(call)
         with httpx.Client(base_url=base, auth=auth) as client:
             client.request(call["method"], call["url"], content=content).raise_for_status()
         by_httpx = records[-1]
-        requests_auth = CoboRequestsAuth(secret, curve=curve, clock=lambda n=nonce: n)  # type: ignore[misc]
+        requests_auth = CoboRequestsAuth(secret, curve=curve, clock=lambda n=nonce: n)  # type: ignore[misc, arg-type]
         requests.request(
             call["method"], base + call["url"], data=content, auth=requests_auth, timeout=30
         ).raise_for_status()
@@ -214,7 +214,7 @@ def test_cli_sign_and_verify_interoperate_with_the_sdk(tmp_path: Path) -> None:
         ("GET", "/v2/wallets", [["cursor", "a b"], ["chain_ids", "ETH,BTC"]], None),
         ("POST", "/v2/transactions/transfer", None, json.dumps({"memo": "héllo 世界"})),
     ]
-    ops = [
+    ops: list[dict[str, Any]] = [
         {"op": "sign", "curve": "ED25519", "secret": ED_SECRET, "method": method, "path": path,
          "timestamp": 1_795_519_976_869 + i, "params": params, "body": body}
         for i, (method, path, params, body) in enumerate(cases)
