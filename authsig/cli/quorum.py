@@ -58,6 +58,7 @@ def register(subparsers: Any) -> None:
     )
     sub = group.add_subparsers(dest="quorum_command", metavar="SUBCOMMAND")
     sub.required = True
+    group.set_defaults(func=lambda args: group.error("choose a SUBCOMMAND"))
     _register_new(sub)
     _register_update(sub)
     _register_plan(sub)
