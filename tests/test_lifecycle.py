@@ -278,3 +278,13 @@ def test_users_count_as_signers_of_their_own() -> None:
     plan = plan_change(None, q, held=[*_holders([KEYS[0]]), "user:u1"])
     assert plan.lints == ()
     assert len(plan.approve_after) == 3
+
+
+def test_a_user_whose_keys_are_given_signs_with_them() -> None:
+    from authsig.privy.lifecycle import Simulation
+
+    q = KeyQuorum(public_keys=(PUB[0],), user_ids=("u1", "u2"), authorization_threshold=2, id="u")
+    sim = Simulation(q, user_keys={"u1": [PUB[1]], "u2": []})
+    assert sim.signers == (PUB[0].key_id, PUB[1].key_id)
+    assert sim.approves([PUB[0], PUB[1]])
+    assert not sim.approves([PUB[1], "user:u2"])

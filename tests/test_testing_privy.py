@@ -121,3 +121,13 @@ def test_the_asgi_app_answers_over_http() -> None:
     assert status == 200
     assert body["authorization_keys"] == [{"public_key": B64[0], "display_name": None}]
     assert other == 404
+
+
+def test_quorums_can_be_seeded() -> None:
+    app = PrivyStandIn()
+    qid = app.add_quorum(KeyQuorum(public_keys=tuple(k.public_key for k in KEYS[:2])))
+    assert app.quorums[qid].id == qid
+    assert app.add_quorum(KeyQuorum(public_keys=(KEYS[3].public_key,), id="fixed")) == "fixed"
+    got = _call(app, "GET", f"/v1/key_quorums/{qid}")  # no app id configured: none required
+    assert got.body["authorization_threshold"] is None
+    assert len(got.body["authorization_keys"]) == 2

@@ -161,7 +161,8 @@ class Simulation:
                 if name or key.key_id not in self.names:
                     self.names[key.key_id] = name
             for uid in q.user_ids:
-                signers = users.get(uid) or frozenset({f"user:{uid}"})
+                # A user whose keys are given signs with them (none: it cannot sign).
+                signers = users[uid] if uid in users else frozenset({f"user:{uid}"})
                 slots.append(_Slot(f"user {uid}{where}", group, signers))
         self._slots = tuple(slots)
         self.quorum_names = tuple(_name(q, i) for i, q in enumerate(quorum.key_quorums))
