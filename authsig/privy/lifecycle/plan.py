@@ -130,9 +130,9 @@ class Plan:
         )
         if self.before is not None:
             lines.append("who can approve this change (the current quorum):")
-            lines += [_set_line(s) for s in self.approve_this]
+            lines += [_set_line(s, _names(self.before)) for s in self.approve_this]
         lines.append("who can approve changes after it (the new quorum):")
-        lines += [_set_line(s) for s in self.approve_after]
+        lines += [_set_line(s, _names(self.after)) for s in self.approve_after]
         if self.truncated:
             lines.append("  ... (more sets not listed)")
         lines.append(f"keys that must be lost to lock it out: {self.lockout_after.distance}")
@@ -143,8 +143,18 @@ class Plan:
         return "\n".join(lines)
 
 
-def _set_line(s: ApprovingSet) -> str:
-    return f"  {{{', '.join(s.signers)}}} -> {', '.join(s.members)}"
+def _set_line(s: ApprovingSet, names: Mapping[str, str | None]) -> str:
+    shown = [f"{x} ({names[x]})" if names.get(x) else x for x in s.signers]
+    return f"  {{{', '.join(shown)}}} -> {', '.join(s.members)}"
+
+
+def _names(q: KeyQuorum) -> dict[str, str | None]:
+    """Key id -> display name, over the whole tree."""
+    out: dict[str, str | None] = {}
+    for member in (q, *q.key_quorums):
+        for key, name in zip(member.public_keys, member.key_display_names, strict=True):
+            out[key.key_id] = out.get(key.key_id) or name
+    return out
 
 
 def _keys(q: KeyQuorum | None) -> dict[str, str | None]:

@@ -151,15 +151,12 @@ class Simulation:
             for u, ks in (user_keys or {}).items()
         }
         slots: list[_Slot] = []
-        self.names: dict[str, str | None] = {}  # signer -> display name, where one is known
         groups = [(-1, quorum, "")] + [
             (i, q, f" in quorum {_name(q, i)}") for i, q in enumerate(quorum.key_quorums)
         ]
         for group, q, where in groups:
-            for key, name in zip(q.public_keys, q.key_display_names, strict=True):
+            for key in q.public_keys:
                 slots.append(_Slot(f"key {key.key_id}{where}", group, frozenset({key.key_id})))
-                if name or key.key_id not in self.names:
-                    self.names[key.key_id] = name
             for uid in q.user_ids:
                 # A user whose keys are given signs with them (none: it cannot sign).
                 signers = users[uid] if uid in users else frozenset({f"user:{uid}"})
