@@ -28,6 +28,11 @@ from authsig.privy.quorum import KeyQuorum
 from authsig.testing import PrivyStandIn
 
 APP = "app-rotation"
+# A request with a non-member's signature: Privy's code depends on the signatures it counted.
+SIGNATURE_CODES = {
+    "zero_correct_authorization_signatures",
+    "insufficient_correct_authorization_signatures",
+}
 
 
 def _ok(proc: Any) -> str:
@@ -128,7 +133,7 @@ def test_a_key_rotation_walks_through_the_multi_party_flow(
         ).body
         refused = _signed_patch(base, before, rotate_body, dave, bob)
         assert refused.status_code == 401, refused.text
-        assert refused.json()["code"] == "insufficient_correct_authorization_signatures"
+        assert refused.json()["code"] in SIGNATURE_CODES
         alone = _signed_patch(base, before, rotate_body, bob)  # 1 of 2
         assert alone.status_code == 401
         assert alone.json()["code"] == "insufficient_correct_authorization_signatures"

@@ -14,6 +14,7 @@ from __future__ import annotations
 from itertools import combinations, product
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +29,9 @@ PUB = [k.public_key for k in KEYS]
 BY_ID = {p.key_id: k for p, k in zip(PUB, KEYS, strict=True)}
 URL = "https://api.privy.io/v1/key_quorums/q"
 BODY = {"display_name": "x"}
+# Overlapping quorums are built on purpose here: the warning a quorum may give about them is
+# expected, not news.
+pytestmark = pytest.mark.filterwarnings("ignore:.*each key approves only one member")
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
