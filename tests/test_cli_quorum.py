@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_cli import assert_one_line_error, err, out, run
+from test_cli import assert_one_line_error, err, keygen, out, run
 
 from authsig.keys import generate_private_key
 from authsig.privy.payload import parse_body
@@ -138,3 +138,60 @@ def test_request_writes_the_payload_after_the_plan(current: Path, tmp_path: Path
     locked = run(*base, "--held", IDS[3])
     assert locked.returncode == 1
     assert "lockout" in err(locked)
+
+
+def test_an_intent_is_signed_combined_and_checked_against_the_current_quorum(
+    tmp_path: Path,
+) -> None:
+    holders = {}
+    for name in ("alice", "bob", "carol", "dave"):
+        holders[name] = keygen(tmp_path / f"{name}.key")
+    current = tmp_path / "current.json"
+    keys = [{"public_key": holders[n]["public_key"]} for n in ("alice", "bob", "carol")]
+    current.write_text(
+        json.dumps({"id": "q1", "authorization_threshold": 2, "authorization_keys": keys})
+    )
+    payload = tmp_path / "intent.payload"
+    rotate = f"--rotate={holders['alice']['key_id']}={holders['dave']['public_key']}"
+    _ok(run("quorum", "request", "--current", str(current), rotate, "--app-id", "app",
+            "--intent", "--out", str(payload)))  # fmt: skip
+    sigs = []
+    for name in ("bob", "carol"):
+        sig = tmp_path / f"{name}.sig"
+        sig.write_text(
+            _ok(run("sign", "--payload", str(payload), "--key", str(tmp_path / f"{name}.key")))
+        )
+        sigs.append(str(sig))
+    headers = tmp_path / "headers.json"
+    headers.write_text(_ok(run("combine", "--payload", str(payload), *sigs, "--json")))
+    check = ["quorum", "check", "--current", str(current), "--payload", str(payload),
+             "--headers", str(headers)]  # fmt: skip
+    approved = _json(run(*check, "--intent", "--json"))
+    assert approved["approved"] is True
+    assert approved["threshold"] == 2
+    default = run(*check)  # the default policy keeps its one-hour lifetime
+    assert default.returncode == 1
+    assert "expiry" in out(default)
+    # Signed by one current member and the incoming key: not the current quorum's approval.
+    alone = tmp_path / "dave.sig"
+    alone.write_text(
+        _ok(run("sign", "--payload", str(payload), "--key", str(tmp_path / "dave.key")))
+    )
+    headers.write_text(
+        _ok(run("combine", "--payload", str(payload), sigs[0], str(alone), "--json"))
+    )
+    refused = run(*check, "--intent", "--json")
+    assert refused.returncode == 1
+    assert json.loads(out(refused))["approved"] is False
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"id": "q2", "authorization_keys": keys}))
+    assert_one_line_error(
+        run("quorum", "check", "--current", str(other), "--payload", str(payload),
+            "--headers", str(headers)),
+        "not a request on quorum 'q2'",
+    )  # fmt: skip
+
+
+def _ok(proc: Any) -> str:
+    assert proc.returncode == 0, (out(proc), err(proc))
+    return str(out(proc))

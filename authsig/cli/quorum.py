@@ -8,7 +8,9 @@
   signers approve;
 - ``request`` shows the plan, then writes the signing payload of the update for the
   multi-party flow (``authsig sign --payload`` by each member, ``authsig combine --quorum
-  CURRENT``, which checks the signatures against the quorum as it is now).
+  CURRENT``, which checks the signatures against the quorum as it is now);
+- ``check`` verifies the combined headers against the quorum as it is now before they are
+  sent (``--intent`` accepts the 72-hour expiry of Privy's intents).
 
 Quorum files are in Privy's response shape (``GET /v1/key_quorums/{id}``); nested quorums
 are given with ``--nested-quorum FILE``. Exit codes: 0 ok, 1 refused by a lint, 2 input error.
@@ -29,6 +31,7 @@ from authsig.cli._io import (
     load_json_file,
     load_public_key_arg,
     parse_duration,
+    read_input,
     write_output,
 )
 
@@ -64,6 +67,7 @@ def register(subparsers: Any) -> None:
     _register_plan(sub)
     _register_simulate(sub)
     _register_request(sub)
+    _register_check(sub)
 
 
 # --- shared arguments ------------------------------------------------------------------------
@@ -407,4 +411,58 @@ def _run_request(args: argparse.Namespace) -> int:
         dump_json({"request": _request_dict(request), "plan": plan.to_dict(), "out": args.out})
     elif args.out and args.out != "-":
         print(f"payload written to {args.out} ({len(payload)} bytes)", file=sys.stderr)
+    return 0
+
+
+# --- check -----------------------------------------------------------------------------------
+
+
+def _register_check(sub: Any) -> None:
+    p = add_command(
+        sub,
+        "check",
+        "verify combined headers against the quorum as it is now",
+        "Verify the headers from 'authsig combine --json' over the payload file against the\n"
+        "CURRENT quorum with authsig's verifier, before the request is sent. Exit 0 when\n"
+        "approved, 1 when refused. --intent accepts an expiry up to 72 hours ahead.",
+        "  authsig quorum check --current q.json --payload rotate.payload --headers h.json\n",
+    )
+    p.add_argument("--current", required=True, metavar="FILE", help="the quorum as it is now")
+    p.add_argument("--payload", required=True, metavar="FILE")
+    p.add_argument("--headers", required=True, metavar="FILE", help="combine --json output")
+    p.add_argument("--intent", action="store_true", help="accept a 72h expiry (intents)")
+    p.add_argument("--user-key", action="append", default=[], metavar="USER_ID=KEY")
+    p.add_argument("--nested-quorum", action="append", default=[], metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print the decision as JSON")
+    p.set_defaults(func=_run_check)
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from authsig.cli._quorum import user_keys
+    from authsig.privy.lifecycle.body import QuorumRequest
+    from authsig.privy.lifecycle.errors import UpdateNotApprovedError
+    from authsig.privy.lifecycle.flow import verify_update
+    from authsig.privy.payload import parse_body
+
+    current = _load_quorum(args.current, _nested(args))
+    parts = parse_body(read_input(args.payload))
+    if not isinstance(parts, dict) or not {"method", "url", "body", "headers"} <= set(parts):
+        raise CLIError(f"{args.payload}: not a signing payload")
+    if not str(parts["url"]).endswith(f"/v1/key_quorums/{current.id}"):
+        raise CLIError(f"{args.payload}: the payload is not a request on {current.label}")
+    headers = load_json_file(args.headers, "headers")
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        raise CLIError(f"{args.headers}: want a JSON object of header names to values")
+    body = {} if parts["body"] == "" else parts["body"]  # "" is how {} is signed
+    request = QuorumRequest(parts["method"], parts["url"], body, current)
+    try:
+        decision = verify_update(request, headers, user_keys=user_keys(args), intent=args.intent)
+    except UpdateNotApprovedError as exc:
+        decision = exc.decision
+    if args.json:
+        dump_json(decision.to_dict())
+    else:
+        print(decision.message)
+    if not decision.approved:
+        raise Refused
     return 0
