@@ -10,10 +10,9 @@ It keeps quorums in memory and answers:
   protection: the same signed request is accepted once);
 - ``DELETE /v1/key_quorums/{id}``: delete, signed by the quorum likewise.
 
-Errors are JSON objects ``{"error": sentence, "code": code}`` with the codes Privy documents for
-authorization signatures where one applies (``missing_or_empty_authorization_header``,
-``zero_correct_authorization_signatures``, ``insufficient_correct_authorization_signatures``,
-``request_expired``) and authsig's own code otherwise. That the body is shaped this way is an
+Errors are JSON objects ``{"error": sentence, "code": code}`` with the code Privy documents for
+a refused authorization where one applies (``Decision.privy_code``, from
+:mod:`authsig.privy.codes`) and authsig's own code otherwise. That the body is shaped this way is an
 inference from Privy's error reference, which lists codes and not the envelope.
 
 Routes live in a table (:meth:`PrivyStandIn.route`) so that more of Privy's API can be added
@@ -44,12 +43,6 @@ from authsig.replay.memory import MemoryReplayStore
 
 __all__ = ["PrivyError", "PrivyStandIn", "Response"]
 
-_PRIVY_CODES = {
-    "missing_signature": "missing_or_empty_authorization_header",
-    "invalid_signature": "zero_correct_authorization_signatures",
-    "threshold_not_met": "insufficient_correct_authorization_signatures",
-    "expired": "request_expired",
-}
 _MAX_BODY = 1 << 20
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -183,12 +176,8 @@ class PrivyStandIn:
             method=info.method, url=info.url, body=call.body, headers=info.header_items
         )
         if not decision.approved:
-            code = _PRIVY_CODES.get(decision.reason, decision.reason)
-            if decision.reason in ("invalid_signature", "threshold_not_met"):
-                # Privy counts the correct signatures: none at all, or too few.
-                some = any(s.status == "matched" for s in decision.signatures)
-                code = _PRIVY_CODES["threshold_not_met" if some else "invalid_signature"]
-            raise PrivyError(401, code, decision.message)
+            # Privy's code where it documents one (authsig.privy.codes), authsig's otherwise.
+            raise PrivyError(401, decision.privy_code or decision.reason, decision.message)
         policy = verifier.policy
         sent = info.headers.get(EXPIRY_HEADER)  # absent only under require_expiry=False
         expiry = int(sent) if sent is not None else now_ms() + policy.max_lifetime_ms
