@@ -163,7 +163,10 @@ def test_an_intent_is_signed_combined_and_checked_against_the_current_quorum(
         )
         sigs.append(str(sig))
     headers = tmp_path / "headers.json"
-    headers.write_text(_ok(run("combine", "--payload", str(payload), *sigs, "--json")))
+    members = [f"--public-key={holders[n]['public_key']}" for n in ("alice", "bob", "carol")]
+    # combine checks that each signature is a member's; the threshold and the intent's
+    # lifetime are for quorum check.
+    headers.write_text(_ok(run("combine", "--payload", str(payload), *sigs, *members, "--json")))
     check = ["quorum", "check", "--current", str(current), "--payload", str(payload),
              "--headers", str(headers)]  # fmt: skip
     approved = _json(run(*check, "--intent", "--json"))
@@ -177,9 +180,12 @@ def test_an_intent_is_signed_combined_and_checked_against_the_current_quorum(
     alone.write_text(
         _ok(run("sign", "--payload", str(payload), "--key", str(tmp_path / "dave.key")))
     )
-    headers.write_text(
-        _ok(run("combine", "--payload", str(payload), sigs[0], str(alone), "--json"))
+    mixed = run("combine", "--payload", str(payload), sigs[0], str(alone), *members)
+    assert_one_line_error(mixed, "not a member key")
+    unchecked = run(
+        "combine", "--payload", str(payload), sigs[0], str(alone), "--no-verify", "--json"
     )
+    headers.write_text(_ok(unchecked))
     refused = run(*check, "--intent", "--json")
     assert refused.returncode == 1
     assert json.loads(out(refused))["approved"] is False
