@@ -2,11 +2,9 @@
 distinct-key rule (a key approves at most one member of the whole tree; signers are assigned to
 members so as to approve as many as possible).
 
-The comparison with the verifier uses quorums whose members do not overlap (no key or user in
-two places): there the distinct-key rule and the verifier's counting agree. Where members
-overlap, the verifier of this branch still counts a key toward every member it belongs to, so
-the oracle is the reference there, and the verifier is checked in the one direction both rules
-share (what the distinct-key rule approves, the verifier approves).
+A set of signers approves in the simulation exactly when the verifier approves a request signed
+by exactly that set, on quorums whose members are disjoint and on quorums where keys and users
+appear in several places.
 """
 
 from __future__ import annotations
@@ -170,6 +168,20 @@ def test_minimal_sets_are_minimal_and_cover_every_approving_set(quorum: KeyQuoru
         assert _oracle(quorum, set(sim.signers) - set(combo)) >= quorum.threshold
 
 
+USER_KEYS = {"a": [PUB[5]], "b": [PUB[6]]}
+"""The keys of the users of :func:`overlapping_quorums`, for the verifier's resolver."""
+
+
+@SETTINGS
+@given(overlapping_quorums(), st.data())
+def test_overlapping_sets_approve_exactly_when_the_verifier_approves(
+    quorum: KeyQuorum, data: Any
+) -> None:
+    sim = Simulation(quorum, user_keys=USER_KEYS)
+    chosen = data.draw(st.lists(st.sampled_from(sim.signers), min_size=1, unique=True))
+    assert sim.approves(chosen) == _approved_by_verifier(quorum, chosen, USER_KEYS)
+
+
 @SETTINGS
 @given(overlapping_quorums(), st.data())
 def test_lints_never_pass_a_lockout(quorum: KeyQuorum, data: Any) -> None:
@@ -179,7 +191,9 @@ def test_lints_never_pass_a_lockout(quorum: KeyQuorum, data: Any) -> None:
     plan = plan_change(None, quorum, held=held)
     locked = _oracle(quorum, set(held)) < quorum.threshold
     assert locked == ("lockout" in {lint.code for lint in plan.refusals})
-    held_keys = [s for s in held if not s.startswith("user:")]
-    if not locked and held_keys and not quorum.all_user_ids:
-        # What the lints pass, a request signed by exactly the held keys gets through.
-        assert _approved_by_verifier(quorum, held_keys, {})
+    # What the lints pass, a request signed by exactly the held keys gets through, and what
+    # they call a lockout, it does not (each user signing with its key of USER_KEYS).
+    signed = [s for s in held if not s.startswith("user:")]
+    signed += [USER_KEYS[u][0].key_id for u in quorum.all_user_ids]
+    if signed:
+        assert _approved_by_verifier(quorum, signed, USER_KEYS) == (not locked)

@@ -10,22 +10,27 @@ the user's keys are given, its keys are the signers instead). A *slot* is a plac
 fill: a direct key or user member, or a key or user member of a nested quorum. A nested quorum
 is approved when at least its threshold of its slots are filled.
 
-Finding the best assignment is a small flow problem: for each choice of nested quorums to
-approve (at most 5, so at most 32 choices), fill their thresholds first, then augment with the
-direct members (augmenting paths that end at the sink never unfill a nested quorum's slots).
+The assignment is the verifier's own (:func:`authsig.privy._match.approves`), so a set of
+signers approves here exactly when the verifier approves a request signed by that set. A user
+whose keys are not given is modelled as one key of its own.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
 from authsig.keys import PublicKey, load_public_key
+from authsig.privy._match import Seat, approves
 from authsig.privy.lifecycle.errors import SimulationTooLargeError
 from authsig.privy.quorum import KeyQuorum
+from authsig.signatures import P256_N
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -96,37 +101,14 @@ class Lockout:
         return {"distance": self.distance, "example": list(self.example)}
 
 
-class _Flow:
-    """Residual capacities of a small flow network, augmented by breadth-first search."""
-
-    def __init__(self) -> None:
-        self.cap: dict[Any, dict[Any, int]] = {}
-
-    def edge(self, a: Any, b: Any, capacity: int) -> None:
-        self.cap.setdefault(a, {})[b] = self.cap.get(a, {}).get(b, 0) + capacity
-        self.cap.setdefault(b, {}).setdefault(a, 0)
-
-    def augment(self) -> int:
-        """Push flow from "s" to "t" until no augmenting path is left; the flow added."""
-        total = 0
-        while True:
-            parent: dict[Any, Any] = {"s": None}
-            queue = deque(["s"])
-            while queue and "t" not in parent:
-                node = queue.popleft()
-                for nxt, c in self.cap.get(node, {}).items():
-                    if c > 0 and nxt not in parent:
-                        parent[nxt] = node
-                        queue.append(nxt)
-            if "t" not in parent:
-                return total
-            node = "t"
-            while parent[node] is not None:  # one unit per path: every capacity is a whole number
-                prev = parent[node]
-                self.cap[prev][node] -= 1
-                self.cap[node][prev] += 1
-                node = prev
-            total += 1
+def _user_stand_in(user_id: str) -> PublicKey:
+    # A user whose keys are not given signs as one key of its own: a point derived from its id,
+    # never a real key and never used to verify, so that the matching sees one key per user
+    # (the same user in two places is then one signer, as the distinct-key rule wants).
+    digest = hashlib.sha256(b"authsig simulation user\x00" + user_id.encode()).digest()
+    scalar = int.from_bytes(digest, "big") % (P256_N - 1) + 1
+    point = ec.derive_private_key(scalar, ec.SECP256R1()).public_key()
+    return load_public_key(point.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint))
 
 
 def _name(q: KeyQuorum, index: int) -> str:
@@ -146,10 +128,18 @@ class Simulation:
         if not isinstance(quorum, KeyQuorum):
             raise TypeError(f"quorum must be a KeyQuorum, not {type(quorum).__name__}")
         self.quorum = quorum
-        users = {
-            u: frozenset(load_public_key(k).key_id for k in ks)
-            for u, ks in (user_keys or {}).items()
-        }
+        given = {u: tuple(load_public_key(k) for k in ks) for u, ks in (user_keys or {}).items()}
+        # signer -> its key, and each user member's keys, as the matching takes them
+        self._keys: dict[str, PublicKey] = {k.key_id: k for k in quorum.all_keys}
+        self._users: dict[str, tuple[PublicKey, ...]] = {}
+        for uid in quorum.all_user_ids:
+            keys = given[uid] if uid in given else (_user_stand_in(uid),)
+            self._users[uid] = keys
+            if uid not in given:
+                self._keys[f"user:{uid}"] = keys[0]
+            for key in keys:
+                self._keys.setdefault(key.key_id, key)
+        users = {u: frozenset(k.key_id for k in ks) for u, ks in given.items()}
         slots: list[_Slot] = []
         groups = [(-1, quorum, "")] + [
             (i, q, f" in quorum {_name(q, i)}") for i, q in enumerate(quorum.key_quorums)
@@ -188,72 +178,26 @@ class Simulation:
 
     def approval(self, signers: Iterable[PublicKey | str]) -> Approval:
         """Which top-level members ``signers`` approve at best, and whether that meets the
-        threshold."""
-        present = frozenset(signer_token(s) for s in signers)
-        if present.isdisjoint(self._shared):
-            members = self._count_disjoint(present)
-        else:
-            members = self._count_shared(present)
-        t = self.quorum.threshold
-        return Approval(len(members) >= t, len(members), t, members)
+        threshold (the verifier's own matching, :func:`authsig.privy._match.approves`)."""
+        keys = [
+            self._keys[t]
+            for t in dict.fromkeys(signer_token(s) for s in signers)
+            if t in self._keys
+        ]
+        result = approves(self.quorum, keys, self._users)
+        members = [self._label(seat) for seat in result.assignment.values() if seat.quorum < 0]
+        members += [f"quorum {self.quorum_names[i]}" for i in result.satisfied]
+        return Approval(result.approved, result.count, result.threshold, tuple(members))
 
     def approves(self, signers: Iterable[PublicKey | str]) -> bool:
         """Whether ``signers`` approve a request (see :meth:`approval`)."""
         return self.approval(signers).approved
 
-    def _count_disjoint(self, present: frozenset[str]) -> tuple[str, ...]:
-        # No signer can fill two slots: every slot it can fill is filled.
-        filled = [slot for slot in self._slots if not present.isdisjoint(slot.signers)]
-        members = [slot.label for slot in filled if slot.group < 0]
-        for i, q in enumerate(self.quorum.key_quorums):
-            if sum(1 for slot in filled if slot.group == i) >= q.threshold:
-                members.append(f"quorum {self.quorum_names[i]}")
-        return tuple(members)
-
-    def _count_shared(self, present: frozenset[str]) -> tuple[str, ...]:
-        nested = self.quorum.key_quorums
-        best: tuple[str, ...] = ()
-        for size in range(len(nested), -1, -1):
-            if size + self._direct_bound(present) <= len(best):
-                break  # no choice of this size can beat what was found
-            for chosen in combinations(range(len(nested)), size):
-                members = self._assign(present, chosen)
-                if members is not None and len(members) > len(best):
-                    best = members
-        return best
-
-    def _direct_bound(self, present: frozenset[str]) -> int:
-        return sum(
-            1 for slot in self._slots if slot.group < 0 and not present.isdisjoint(slot.signers)
-        )
-
-    def _assign(self, present: frozenset[str], chosen: Sequence[int]) -> tuple[str, ...] | None:
-        """The members approved when exactly the nested quorums ``chosen`` are filled first,
-        or None when they cannot all be filled."""
-        flow = _Flow()
-        for s in present:
-            flow.edge("s", ("g", s), 1)
-        for index, slot in enumerate(self._slots):
-            if slot.group >= 0 and slot.group not in chosen:
-                continue
-            for s in slot.signers & present:
-                flow.edge(("g", s), ("m", index), 1)
-            if slot.group >= 0:
-                flow.edge(("m", index), ("q", slot.group), 1)
-        need = 0
-        for qi in chosen:
-            t = self.quorum.key_quorums[qi].threshold
-            flow.edge(("q", qi), "t", t)
-            need += t
-        if flow.augment() < need:
-            return None
-        direct = [i for i, slot in enumerate(self._slots) if slot.group < 0]
-        for index in direct:
-            flow.edge(("m", index), "t", 1)
-        flow.augment()
-        members = [self._slots[i].label for i in direct if flow.cap["t"].get(("m", i), 0) > 0]
-        members += [f"quorum {self.quorum_names[qi]}" for qi in chosen]
-        return tuple(members)
+    def _label(self, seat: Seat) -> str:
+        q = self.quorum
+        if seat.kind == "key":
+            return f"key {q.public_keys[seat.position].key_id}"
+        return f"user {q.user_ids[seat.position]}"
 
     # --- enumerations -----------------------------------------------------------------------
 
