@@ -201,3 +201,17 @@ def test_an_intent_is_signed_combined_and_checked_against_the_current_quorum(
 def _ok(proc: Any) -> str:
     assert proc.returncode == 0, (out(proc), err(proc))
     return str(out(proc))
+
+
+def test_an_overlapping_change_is_refused_by_the_lints_alone(current: Path, tmp_path: Path) -> None:
+    nested = tmp_path / "inner.json"
+    nested.write_text(json.dumps({"id": "inner", "authorization_keys": [{"public_key": B64[0]}]}))
+    proc = run("quorum", "plan", "--current", str(current), "--nested-quorum", str(nested),
+               "--key-quorum-id", "inner", "--threshold", "4")  # fmt: skip
+    assert proc.returncode == 1
+    assert "refuse: overlap:" in out(proc)
+    assert "refuse: lockout:" in out(proc)  # alice's key approves one of its two places
+    # The lints say it once: no Python warning about the same overlap on stderr.
+    assert err(proc).splitlines() == [
+        "authsig: refused by lints (lockout, overlap); fix the change or pass --force"
+    ]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -39,7 +40,12 @@ from authsig.privy.lifecycle.errors import (
     TooManyNestedQuorumsError,
     UnknownQuorumError,
 )
-from authsig.privy.quorum import MAX_DISPLAY_NAME, MAX_NESTED_QUORUMS, KeyQuorum
+from authsig.privy.quorum import (
+    MAX_DISPLAY_NAME,
+    MAX_NESTED_QUORUMS,
+    KeyQuorum,
+    QuorumOverlapWarning,
+)
 
 __all__ = [
     "BODY_FIELDS",
@@ -258,15 +264,18 @@ def validate_body(
     current_t = base.authorization_threshold if base is not None else None
     threshold = _threshold(body, count, current_t)
     try:
-        return KeyQuorum(
-            public_keys=keys,
-            user_ids=users,
-            key_quorums=nested,
-            authorization_threshold=threshold,
-            display_name=display_name,
-            id=own_id,
-            key_display_names=tuple(names.get(k) for k in keys) if base is not None else (),
-        )
+        # Overlapping members are the plan's "overlap" lint: no warning a second time here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", QuorumOverlapWarning)
+            return KeyQuorum(
+                public_keys=keys,
+                user_ids=users,
+                key_quorums=nested,
+                authorization_threshold=threshold,
+                display_name=display_name,
+                id=own_id,
+                key_display_names=tuple(names.get(k) for k in keys) if base is not None else (),
+            )
     except QuorumError as exc:  # a rule KeyQuorum adds; the body is where it comes from
         raise QuorumBodyError(exc.message) from None
 
