@@ -61,13 +61,18 @@ def register(subparsers: Any) -> None:
     )
     sub = group.add_subparsers(dest="quorum_command", metavar="SUBCOMMAND")
     sub.required = True
-    group.set_defaults(func=lambda args: group.error("choose a SUBCOMMAND"))
+    group.set_defaults(func=_choose)
     _register_new(sub)
     _register_update(sub)
     _register_plan(sub)
     _register_simulate(sub)
     _register_request(sub)
     _register_check(sub)
+
+
+def _choose(args: argparse.Namespace) -> int:
+    # argparse requires a subcommand first; this is the group's own handler all the same.
+    raise CLIError("choose a subcommand: new, update, plan, simulate, request or check")
 
 
 # --- shared arguments ------------------------------------------------------------------------
