@@ -20,6 +20,8 @@ __all__ = [
     "DEFAULT_MAX_LIFETIME",
     "DEFAULT_MAX_SIGNATURES",
     "DEFAULT_POLICY",
+    "INTENT_LIFETIME",
+    "INTENT_POLICY",
     "POLICY_FIELDS",
     "EmptyBody",
     "Policy",
@@ -28,6 +30,9 @@ __all__ = [
 
 DEFAULT_MAX_LIFETIME = timedelta(hours=1)
 """Longest accepted distance between now and a request's expiry."""
+INTENT_LIFETIME = timedelta(hours=72)
+"""The expiry Privy's intents use (a change signed over days by several people). A verifier
+accepts it only under :meth:`Policy.for_intents`; the default lifetime stays one hour."""
 DEFAULT_CLOCK_SKEW = timedelta(seconds=60)
 """Tolerance for clocks that disagree (applied to both ends of the validity window)."""
 DEFAULT_MAX_SIGNATURES = 64
@@ -124,6 +129,11 @@ class Policy:
         """A copy with ``changes`` applied (validated like a new policy)."""
         return dataclasses.replace(self, **changes)
 
+    def for_intents(self) -> Policy:
+        """This policy, accepting expiries up to :data:`INTENT_LIFETIME` (72 hours) ahead: the
+        one named way to verify intents, whose signatures are gathered over days."""
+        return self.replace(max_lifetime=INTENT_LIFETIME)
+
     def expiry_required(self, *, replay_protected: bool) -> bool:
         """Whether a request must carry an expiry (``require_expiry``, or its default)."""
         if self.require_expiry is None:
@@ -146,3 +156,6 @@ POLICY_FIELDS = frozenset(field.name for field in dataclasses.fields(Policy))
 
 DEFAULT_POLICY = Policy()
 """The strict defaults."""
+
+INTENT_POLICY = DEFAULT_POLICY.for_intents()
+"""The strict defaults, except that an expiry may lie up to 72 hours ahead (intents)."""

@@ -35,9 +35,18 @@ SCHEMES = sorted(
     for p in PKG.iterdir()
     if p.is_dir()
     and (p / "__init__.py").exists()
-    and p.name not in {"http", "cli", "integrations", "signers", *CORE}
+    and p.name not in {"http", "cli", "integrations", "signers", "testing", *CORE}
 )
-ADAPTERS = {"asgi", "wsgi", "cli", "demo", "testvectors", "conformance", "integrations"}
+ADAPTERS = {
+    "asgi",
+    "wsgi",
+    "cli",
+    "demo",
+    "testvectors",
+    "conformance",
+    "integrations",
+    "testing",
+}
 FRAMEWORKS = {"starlette", "fastapi", "flask", "django", "uvicorn", "waitress", "gunicorn"}
 # (asyncio is allowed: the async twins of sign_request/verify_request await user callables.)
 FORBIDDEN = FRAMEWORKS | {"httpx", "requests", "redis", "socket", "urllib", "http", "subprocess"}
@@ -122,6 +131,13 @@ def test_the_http_layer_imports_no_scheme_and_no_framework() -> None:
                 assert parts[1] not in SCHEMES, f"http/{path.name} imports scheme {name}"
                 assert parts[1] not in ADAPTERS, f"http/{path.name} imports adapter {name}"
             assert parts[0] not in FRAMEWORKS, f"http/{path.name} imports {name}"
+
+
+def test_the_stand_ins_are_plain_asgi_apps() -> None:
+    # authsig.testing serves tests under any server: it needs no framework of its own.
+    for path in _module_files("testing"):
+        for name in _imports_of(path):
+            assert name.split(".")[0] not in FRAMEWORKS, f"testing/{path.name} imports {name}"
 
 
 # Each framework integration imports its own framework and no other.

@@ -328,6 +328,7 @@ COMMANDS = [
     "combine",
     "verify",
     "explain",
+    "quorum",
     "canonicalize",
     "vectors",
     "demo",

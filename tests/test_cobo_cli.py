@@ -309,7 +309,7 @@ def test_privy_group_offers_every_top_level_privy_command() -> None:
     top = commands(build_parser())
     privy = commands(top["privy"])
     assert list(privy) == [
-        "keygen", "pubkey", "convert", "sign", "payload", "combine", "verify", "explain"
+        "keygen", "pubkey", "convert", "sign", "payload", "combine", "verify", "explain", "quorum"
     ]  # fmt: skip
     for name, parser in privy.items():
         assert parser.get_default("func") is top[name].get_default("func")

@@ -31,6 +31,7 @@ from authsig.cli import (
     httpsig,
     keys,
     privy,
+    quorum,
     sign,
     vectors,
     verify,
@@ -42,7 +43,19 @@ from authsig.errors import AuthSigError
 __all__ = ["CLIError", "build_parser", "main", "parse_duration"]
 
 #: The command groups, in the order their commands are listed in ``authsig --help``.
-COMMAND_GROUPS = (keys, sign, combine, verify, canonicalize, vectors, demo, privy, cobo, httpsig)
+COMMAND_GROUPS = (
+    keys,
+    sign,
+    combine,
+    verify,
+    quorum,
+    canonicalize,
+    vectors,
+    demo,
+    privy,
+    cobo,
+    httpsig,
+)
 
 #: Which pyproject extra provides an optional third-party module.
 _EXTRAS = {

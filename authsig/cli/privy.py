@@ -12,13 +12,13 @@ import argparse
 import sys
 from typing import Any
 
-from authsig.cli import combine, keys, sign, verify
+from authsig.cli import combine, keys, quorum, sign, verify
 from authsig.cli._args import Parser, add_command
 
 __all__ = ["PRIVY_GROUPS", "register"]
 
 #: The command modules whose commands ``authsig privy`` offers.
-PRIVY_GROUPS = (keys, sign, combine, verify)
+PRIVY_GROUPS = (keys, sign, combine, verify, quorum)
 
 
 def register(subparsers: Any) -> None:
