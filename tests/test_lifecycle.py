@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from authsig.errors import AuthSigError
 from authsig.keys import PrivateKey, generate_private_key
 from authsig.policy import DEFAULT_POLICY, INTENT_LIFETIME, INTENT_POLICY, Policy
 from authsig.privy.lifecycle import (
@@ -95,7 +96,7 @@ def test_the_error_codes_are_stable_and_distinct() -> None:
         c
         for c in vars(lifecycle_errors).values()
         if isinstance(c, type)
-        and issubclass(c, Exception)
+        and issubclass(c, AuthSigError)
         and c.__module__ == lifecycle_errors.__name__
     ]
     codes = [c.code for c in classes]
@@ -106,7 +107,7 @@ def test_the_error_codes_are_stable_and_distinct() -> None:
     base = {
         c.code
         for c in vars(authsig.errors).values()
-        if isinstance(c, type) and issubclass(c, Exception)
+        if isinstance(c, type) and issubclass(c, AuthSigError)
     }
     assert not base & set(codes)
 

@@ -109,7 +109,7 @@ def test_the_asgi_app_answers_over_http() -> None:
     app = PrivyStandIn(app_id="app")
 
     async def scenario() -> tuple[int, Any, int]:
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
             made = await client.post(
                 "/v1/key_quorums", json={"public_keys": B64[:1]}, headers={"privy-app-id": "app"}
