@@ -36,9 +36,10 @@ from authsig.replay import MemoryReplayStore
 
 SECRET = "4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d"
 OTHER_SECRET = "1f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d"
-# Half an hour ahead of the real time: a real Redis (which expires keys on its own clock) then
-# still holds every key while the frozen clock walks over the end of its window.
-BASE = real_now() + 1_800_000
+# Hours ahead of the real time (read once, at import; a loaded machine can take more than half
+# an hour to reach these tests): a real Redis, which expires keys on its own clock, then still
+# holds every key while the frozen clock walks over the end of its window.
+BASE = real_now() + 6 * 3_600_000
 K = 4  # the boundary is walked from end - K to end + K
 BASE_URL = "https://api.example.com"
 URL = BASE_URL + "/hook?a=1"

@@ -31,9 +31,10 @@ from authsig.replay import (
 from authsig.replay import _location as location
 
 # Redis expires keys on its own clock, so the stores' clock starts at the real time and every
-# expiry lies minutes ahead of it.
+# expiry lies hours ahead of it: START is read once, at import, and a loaded machine can take
+# more than half an hour to reach these tests.
 START = real_now()
-LATER = START + 600_000
+LATER = START + 6 * 3_600_000
 
 
 @pytest.fixture(params=STORE_KINDS)
