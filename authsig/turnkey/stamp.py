@@ -245,8 +245,11 @@ def verify_stamp(
     else:
         parsed = parse_stamp(header, require_low_s=require_low_s)
     if keys is not None:
-        allowed = {k.hex if isinstance(k, TurnkeyPublicKey) else k for k in keys}
-        if parsed.key_hex not in allowed:
+        # Hex alone is read as P-256: a key is its scheme and its bytes.
+        allowed = {
+            k if isinstance(k, TurnkeyPublicKey) else TurnkeyPublicKey.from_hex(k) for k in keys
+        }
+        if parsed.public_key not in allowed:
             raise TurnkeyUnknownKeyError("the stamp's key is not one this check accepts")
     if not _verifies(bytes(body), parsed):
         raise TurnkeySignatureError("the stamp's signature does not verify over the body")
