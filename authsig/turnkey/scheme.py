@@ -25,7 +25,11 @@ from authsig.policy import DEFAULT_POLICY, Policy
 from authsig.reasons import Reason
 from authsig.turnkey.activity import body_object, body_timestamp_ms
 from authsig.turnkey.approvals import Quorum
-from authsig.turnkey.errors import TurnkeyStampError, TurnkeyTimestampError
+from authsig.turnkey.errors import (
+    TurnkeyApprovalError,
+    TurnkeyStampError,
+    TurnkeyTimestampError,
+)
 from authsig.turnkey.keys import P256, TurnkeyPublicKey
 from authsig.turnkey.stamp import verify_stamp
 
@@ -107,7 +111,11 @@ class TurnkeyScheme:
         return self.resolve(info)
 
     def _fresh(self, body: bytes, now: int) -> int:
-        timestamp = body_timestamp_ms(body_object(body))
+        try:
+            value = body_object(body)
+        except TurnkeyApprovalError:
+            raise TurnkeyTimestampError("the stamped body is not a JSON object") from None
+        timestamp = body_timestamp_ms(value)
         lifetime = int(self.policy.max_lifetime.total_seconds() * 1000)
         skew = int(self.policy.clock_skew.total_seconds() * 1000)
         if timestamp > now + skew:
