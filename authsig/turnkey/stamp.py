@@ -70,6 +70,7 @@ _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _HEX = re.compile(r"(?:[0-9a-f]{2})+")
 _MEMBERS = ("publicKey", "scheme", "signature")
 _ECDSA = ec.ECDSA(hashes.SHA256())
+_ECDSA_RFC6979 = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
 
 
 @dataclass(frozen=True)
@@ -103,22 +104,26 @@ def encode_stamp(public_key_hex: str, scheme: str, signature_hex: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode("ascii").rstrip("=")
 
 
-def _sign(body: bytes, key: TurnkeyPrivateKey) -> bytes:
+def _sign(body: bytes, key: TurnkeyPrivateKey, deterministic: bool) -> bytes:
     crypto = key.crypto
     if isinstance(crypto, ed25519.Ed25519PrivateKey):
         return crypto.sign(body)
-    return crypto.sign(body, _ECDSA)
+    return crypto.sign(body, _ECDSA_RFC6979 if deterministic else _ECDSA)
 
 
-def stamp(body: bytes | str, key: TurnkeyPrivateKey) -> str:
-    """The ``X-Stamp`` value for ``body`` (the exact bytes sent; a ``str`` is UTF-8 encoded)."""
+def stamp(body: bytes | str, key: TurnkeyPrivateKey, *, deterministic: bool = False) -> str:
+    """The ``X-Stamp`` value for ``body`` (the exact bytes sent; a ``str`` is UTF-8 encoded).
+
+    ``deterministic=True`` signs ECDSA with RFC 6979 nonces (same key and body, same stamp;
+    the published vectors use it); Ed25519 is deterministic anyway.
+    """
     if isinstance(body, str):
         body = body.encode("utf-8")
     if not isinstance(body, bytes | bytearray | memoryview):
         raise TypeError("body must be bytes or str")
     if not isinstance(key, TurnkeyPrivateKey):
         raise TypeError("key must be an authsig.turnkey.TurnkeyPrivateKey")
-    signature = _sign(bytes(body), key)
+    signature = _sign(bytes(body), key, bool(deterministic))
     return Stamp(key.public_key, signature).to_header()
 
 
