@@ -7,6 +7,7 @@ kept until the body's ``timestampMs`` leaves the policy's lifetime.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -149,3 +150,18 @@ def test_scheme_options_are_checked() -> None:
         TurnkeyScheme(keys=[])
     with pytest.raises(TypeError):
         TurnkeyScheme(keys=[ALICE.public_key], policy={})  # type: ignore[arg-type]
+
+
+def test_httpx_async_client_stamps_the_body() -> None:
+    store = MemoryReplayStore(clock=lambda: NOW)
+    app = TurnkeyASGIMiddleware(asgi_app, keys=QUORUM, replay_store=store, clock=lambda: NOW)
+    body = _body(NOW + 3)
+
+    async def send(url: str) -> httpx.Response:
+        async with httpx.AsyncClient(auth=TurnkeyAuth(ALICE), timeout=10) as client:
+            return await client.post(url + "/", content=body)
+
+    with uvicorn_server(app) as url:
+        sent = asyncio.run(send(url))
+    assert (sent.status_code, sent.json()["user"]) == (200, "alice")
+    assert repr(TurnkeyAuth(ALICE)) == f"TurnkeyAuth(public_key={ALICE.public_key.hex})"
