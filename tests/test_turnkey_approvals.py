@@ -172,3 +172,22 @@ def test_counting_matches_the_brute_force_oracle(
     assert decision.approvers == tuple(sorted(approvers))
     assert decision.approved == _oracle_met(quorum, approvers)
     assert len(decision.rejected) == len(plan) - len(approvers)
+
+
+def test_votes_outside_the_lifetime_are_not_counted_when_a_clock_is_given() -> None:
+    quorum = Quorum(1, tuple(_users(1)))
+    vote = _approval(_key(0))  # timestampMs NOW + 1
+    day = 24 * 3600 * 1000
+    for now, counted in (
+        (NOW, True),
+        (NOW + 1 + day, True),
+        (NOW + 2 + day, False),
+        (NOW + 1 - 60_000, True),
+        (NOW - 60_000, False),
+    ):
+        decision = verify_approvals([vote], quorum, fingerprint=FINGERPRINT, now_ms=now)
+        assert decision.approved is counted, now
+        if not counted:
+            assert decision.rejected == ((0, "turnkey_stale_timestamp"),)
+    # Without a clock, times are not looked at.
+    assert verify_approvals([vote], quorum, fingerprint=FINGERPRINT).approved

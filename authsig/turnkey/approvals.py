@@ -21,8 +21,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from authsig.errors import AuthSigError
-from authsig.turnkey.activity import activity_fingerprint, approved_fingerprint, body_object
-from authsig.turnkey.errors import TurnkeyApprovalError, TurnkeyUnknownKeyError
+from authsig.turnkey.activity import (
+    activity_fingerprint,
+    approved_fingerprint,
+    body_object,
+    body_timestamp_ms,
+)
+from authsig.turnkey.errors import (
+    TurnkeyApprovalError,
+    TurnkeyTimestampError,
+    TurnkeyUnknownKeyError,
+)
 from authsig.turnkey.keys import P256, TurnkeyPublicKey
 from authsig.turnkey.stamp import verify_stamp
 
@@ -30,6 +39,11 @@ __all__ = ["Approval", "ApprovalDecision", "Quorum", "User", "verify_approvals"]
 
 MAX_DEPTH = 4
 """Deepest nesting of quorums accepted (a root quorum and three levels below it)."""
+
+VOTE_LIFETIME_MS = 24 * 3600 * 1000
+"""How long Turnkey keeps a vote (24 hours) when consensus is not reached."""
+VOTE_SKEW_MS = 60_000
+"""How far ahead of the verifier's clock a vote's ``timestampMs`` may lie."""
 
 
 def _public_key(key: str | TurnkeyPublicKey) -> TurnkeyPublicKey:
@@ -152,6 +166,7 @@ def _counted_user(
     owners: dict[TurnkeyPublicKey, str],
     organization_id: str | None,
     require_low_s: bool,
+    window: tuple[int, int] | None,
 ) -> str:
     """The user an approval counts for; raises an AuthSigError when it does not count."""
     if not isinstance(approval, Approval):
@@ -163,6 +178,10 @@ def _counted_user(
         raise TurnkeyApprovalError("the stamped body neither is nor approves the activity")
     if organization_id is not None and value.get("organizationId") != organization_id:
         raise TurnkeyApprovalError("the stamped body is for another organization")
+    if window is not None:
+        timestamp = body_timestamp_ms(value)
+        if not window[0] <= timestamp <= window[1]:
+            raise TurnkeyTimestampError("the vote's timestampMs is outside the vote lifetime")
     user = owners.get(stamp.public_key)
     if user is None:
         raise TurnkeyUnknownKeyError("the stamp's key belongs to no user of the quorum")
@@ -176,10 +195,15 @@ def verify_approvals(
     fingerprint: str,
     organization_id: str | None = None,
     require_low_s: bool = False,
+    now_ms: int | None = None,
+    vote_lifetime_ms: int = VOTE_LIFETIME_MS,
 ) -> ApprovalDecision:
     """Count the stamped ``approvals`` of the activity ``fingerprint`` against ``quorum``.
 
     ``organization_id``, when given, must be the ``organizationId`` of every counted body.
+    ``now_ms``, when given, counts only votes whose ``timestampMs`` lies within
+    ``vote_lifetime_ms`` before it (Turnkey keeps votes 24 hours) and at most
+    :data:`VOTE_SKEW_MS` after it; without it, times are not looked at.
     Refusals are decisions (``threshold_not_met``), never exceptions; only programmer
     mistakes raise (``TypeError``).
     """
@@ -187,12 +211,17 @@ def verify_approvals(
         raise TypeError("quorum must be an authsig.turnkey.Quorum")
     if not isinstance(fingerprint, str) or not fingerprint:
         raise TypeError("fingerprint must be a non-empty str")
+    window = None
+    if now_ms is not None:
+        window = (now_ms - vote_lifetime_ms, now_ms + VOTE_SKEW_MS)
     owners = quorum.owners
     approvers: set[str] = set()
     rejected: list[tuple[int, str]] = []
     for index, approval in enumerate(approvals):
         try:
-            user = _counted_user(approval, fingerprint, owners, organization_id, require_low_s)
+            user = _counted_user(
+                approval, fingerprint, owners, organization_id, require_low_s, window
+            )
         except AuthSigError as exc:
             rejected.append((index, exc.code))
             continue
