@@ -222,3 +222,11 @@ def test_keys_are_loaded_strictly_and_never_shown() -> None:
         stamp(BODY, "11" * 32)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         parse_stamp(b"abc")  # type: ignore[arg-type]
+
+
+def test_a_private_key_must_fit_its_scheme() -> None:
+    with pytest.raises(TypeError, match="not a private key of"):
+        TurnkeyPrivateKey(P256, ED.crypto)
+    with pytest.raises(TypeError, match="not a private key of"):
+        TurnkeyPrivateKey(SECP256K1, KEY.crypto)
+    assert TurnkeyPrivateKey(P256, KEY.crypto).public_key == KEY.public_key

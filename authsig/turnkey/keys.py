@@ -108,7 +108,17 @@ class TurnkeyPrivateKey:
     def __init__(
         self, scheme: StampScheme, crypto: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
     ) -> None:
-        self.scheme: StampScheme = scheme
+        known = check_scheme(scheme)
+        if known == ED25519:
+            fits = isinstance(crypto, ed25519.Ed25519PrivateKey)
+        else:
+            curve = getattr(crypto, "curve", None)
+            fits = isinstance(crypto, ec.EllipticCurvePrivateKey) and isinstance(
+                curve, type(_CURVES[known])
+            )
+        if not fits:
+            raise TypeError(f"crypto is not a private key of {known}")
+        self.scheme: StampScheme = known
         self._crypto = crypto
         public = crypto.public_key()
         if isinstance(public, ed25519.Ed25519PublicKey):

@@ -155,7 +155,7 @@ def _stamp_members(raw: bytes) -> dict[str, str]:
     try:
         text = raw.decode("utf-8")
         value = json.loads(text, object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         if isinstance(exc, TurnkeyStampError):
             raise
         raise TurnkeyStampError("the stamp is not UTF-8 JSON") from None
