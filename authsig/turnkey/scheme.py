@@ -110,14 +110,21 @@ class TurnkeyScheme:
         """As :meth:`resolve` (no I/O)."""
         return self.resolve(info)
 
+    def _window(self) -> tuple[int, int]:
+        """The policy's lifetime and skew in milliseconds."""
+        policy = self.policy
+        return (
+            int(policy.max_lifetime.total_seconds() * 1000),
+            int(policy.clock_skew.total_seconds() * 1000),
+        )
+
     def _fresh(self, body: bytes, now: int) -> int:
         try:
             value = body_object(body)
         except TurnkeyApprovalError:
             raise TurnkeyTimestampError("the stamped body is not a JSON object") from None
         timestamp = body_timestamp_ms(value)
-        lifetime = int(self.policy.max_lifetime.total_seconds() * 1000)
-        skew = int(self.policy.clock_skew.total_seconds() * 1000)
+        lifetime, skew = self._window()
         if timestamp > now + skew:
             raise TurnkeyTimestampError("the body's timestampMs lies in the future")
         if timestamp < now - lifetime - skew:
@@ -146,8 +153,7 @@ class TurnkeyScheme:
         except AuthSigError as exc:
             return Checked(TurnkeyDecision.refuse(exc.code, exc.message, key_hex))
         user = self.keys[stamp.public_key]
-        lifetime = int(self.policy.max_lifetime.total_seconds() * 1000)
-        skew = int(self.policy.clock_skew.total_seconds() * 1000)
+        lifetime, skew = self._window()
         decision = TurnkeyDecision(
             True, "approved", "the stamp verifies", 200, stamp.key_hex, user, timestamp
         )
