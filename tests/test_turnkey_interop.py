@@ -5,6 +5,8 @@
   Gate middleware accepts them over a real socket.
 - ``@turnkey/crypto``'s ``verifyStampSignature`` verifies authsig's stamps (high-S ones too),
   and its ``computeActivityFingerprint`` agrees with authsig's fingerprint.
+- ``@turnkey/http``'s ``TurnkeyClient`` stamps a submission and its approvals as it would send
+  them; authsig counts them against a quorum.
 """
 
 from __future__ import annotations
@@ -23,13 +25,18 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from authsig.replay import MemoryReplayStore
 from authsig.signatures import parse_der_signature
 from authsig.turnkey import (
+    APPROVE_ACTIVITY,
     P256,
+    Approval,
+    Quorum,
     TurnkeyASGIMiddleware,
     TurnkeyPrivateKey,
+    User,
     activity_fingerprint,
     encode_stamp,
     parse_stamp,
     stamp,
+    verify_approvals,
     verify_stamp,
 )
 from authsig.turnkey.keys import curve_order
@@ -37,7 +44,7 @@ from authsig.turnkey.keys import curve_order
 pytestmark = pytest.mark.interop
 
 PYPI = "turnkey-api-key-stamper==0.1.1"
-NPM = ["@turnkey/api-key-stamper@0.6.17", "@turnkey/crypto@2.13.2"]
+NPM = ["@turnkey/api-key-stamper@0.6.17", "@turnkey/crypto@2.13.2", "@turnkey/http@6.6.0"]
 HERE = Path(__file__).parent / "interop" / "turnkey"
 NOW = 1_795_519_976_869
 # Fixed test keys (never used anywhere else).
@@ -187,3 +194,59 @@ def test_npm_and_pypi_stamped_requests_pass_the_gate_over_a_socket() -> None:
             assert (sent.status_code, sent.text) == (200, "ok")
             again = httpx.post(base + "/", content=body, headers={"X-Stamp": header}, timeout=10)
             assert (again.status_code, again.json()["reason"]) == (409, "replayed")
+
+
+def test_turnkey_client_submission_and_approvals_meet_a_quorum() -> None:
+    """TurnkeyClient (``@turnkey/http``) stamps a submission and approvals of it, as it would
+    send them; authsig counts them against a 2-of-2 root quorum with Turnkey's fingerprint."""
+    alice, bob = _keys()
+    org = "3e2c7a4b-0000-4000-8000-000000000001"
+    submission = {
+        "type": "ACTIVITY_TYPE_SIGN_TRANSACTION_V2",
+        "timestampMs": str(NOW),
+        "organizationId": org,
+        "parameters": {
+            "signWith": "0x0000000000000000000000000000000000000042",
+            "unsignedTransaction": "02e801808080808080c0",
+            "type": "TRANSACTION_TYPE_ETHEREUM",
+        },
+    }
+    first = _node(
+        {
+            "client": [
+                {
+                    "public": alice.public_key.hex,
+                    "private": alice.to_hex(),
+                    "method": "stampSignTransaction",
+                    "input": submission,
+                }
+            ]
+        }
+    )["signed"][0]
+    fingerprint = _node({"fingerprint": [first["body"]]})["fingerprints"][0]
+    approve = {
+        "type": APPROVE_ACTIVITY,
+        "timestampMs": str(NOW + 1000),
+        "organizationId": org,
+        "parameters": {"fingerprint": fingerprint},
+    }
+    clients = [
+        {
+            "public": k.public_key.hex,
+            "private": k.to_hex(),
+            "method": "stampApproveActivity",
+            "input": approve,
+        }
+        for k in (alice, bob)
+    ]
+    votes = _node({"client": clients})["signed"]
+    approvals = [Approval(v["body"].encode(), v["stamp"]) for v in [first, *votes]]
+    quorum = Quorum(2, (User("alice", [alice.public_key]), User("bob", [bob.public_key])))
+    decision = verify_approvals(
+        approvals, quorum, fingerprint=fingerprint, organization_id=org, now_ms=NOW + 2000
+    )
+    assert (decision.approved, decision.approvers) == (True, ("alice", "bob"))
+    # Alice's own approval repeats her submission's vote: counted once.
+    assert decision.rejected == ((1, "duplicate_approval"),)
+    alone = verify_approvals(approvals[:2], quorum, fingerprint=fingerprint)
+    assert (alone.approved, alone.reason) == (False, "threshold_not_met")
