@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 import pytest
-from _cobo_servers import uvicorn_server
 from _envs import EnvUnavailable, node_env, python_env, run_json
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from servers import uvicorn_thread
 
 from authsig.replay import MemoryReplayStore
 from authsig.signatures import parse_der_signature
@@ -188,7 +188,7 @@ def test_npm_and_pypi_stamped_requests_pass_the_gate_over_a_socket() -> None:
         replay_store=MemoryReplayStore(clock=lambda: NOW),
         clock=lambda: NOW,
     )
-    with uvicorn_server(app) as base:
+    with uvicorn_thread(app) as base:
         for header in stamps:
             sent = httpx.post(base + "/", content=body, headers={"X-Stamp": header}, timeout=10)
             assert (sent.status_code, sent.text) == (200, "ok")

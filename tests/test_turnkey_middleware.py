@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import requests
-from _cobo_servers import uvicorn_server, waitress_server
+from servers import uvicorn_thread, waitress_thread
 
 from authsig.policy import Policy
 from authsig.replay import MemoryReplayStore
@@ -76,10 +76,10 @@ def base(request: pytest.FixtureRequest) -> Iterator[str]:
         "clock": lambda: NOW,
     }
     if request.param == "asgi-uvicorn":
-        with uvicorn_server(TurnkeyASGIMiddleware(asgi_app, **options)) as url:
+        with uvicorn_thread(TurnkeyASGIMiddleware(asgi_app, **options)) as url:
             yield url
     else:
-        with waitress_server(TurnkeyWSGIMiddleware(wsgi_app, **options)) as url:
+        with waitress_thread(TurnkeyWSGIMiddleware(wsgi_app, **options)) as url:
             yield url
 
 
@@ -161,7 +161,32 @@ def test_httpx_async_client_stamps_the_body() -> None:
         async with httpx.AsyncClient(auth=TurnkeyAuth(ALICE), timeout=10) as client:
             return await client.post(url + "/", content=body)
 
-    with uvicorn_server(app) as url:
+    with uvicorn_thread(app) as url:
         sent = asyncio.run(send(url))
     assert (sent.status_code, sent.json()["user"]) == (200, "alice")
     assert repr(TurnkeyAuth(ALICE)) == f"TurnkeyAuth(public_key={ALICE.public_key.hex})"
+
+
+def test_a_refusal_names_the_body_the_stamp_verifies_over(caplog: pytest.LogCaptureFixture) -> None:
+    from authsig.http import Gate
+    from authsig.turnkey import TurnkeyScheme
+    from authsig.turnkey.diagnosis import near_miss
+
+    payload = {"organizationId": "org-1", "timestampMs": str(NOW), "memo": "héllo"}
+    compact = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    spaced = json.dumps(payload).encode()  # what the client sent; it stamped the compact text
+    header = stamp(compact, ALICE)
+    assert near_miss(spaced, header) == "re-serialised compactly (as JSON.stringify writes it)"
+    assert near_miss(compact + b"\n", header) == "without its trailing newline"
+    assert near_miss(compact, header) is None  # it verifies as is
+    assert near_miss(b"{}", header) is None
+    assert near_miss(spaced, "not a stamp") is None
+
+    gate = Gate(TurnkeyScheme(keys=QUORUM, policy=POLICY), replay_store=None, clock=lambda: NOW)
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/", "HTTP_X_STAMP": header}
+    with caplog.at_level("INFO", logger="authsig.http"):
+        outcome = gate.check(gate.urls.from_wsgi(environ), spaced, True)
+    assert outcome.problem is not None
+    assert outcome.problem.reason == "turnkey_invalid_signature"
+    assert "re-serialised compactly" in caplog.text
+    assert "re-serialised compactly" not in json.dumps(outcome.problem.to_dict())

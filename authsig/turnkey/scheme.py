@@ -25,6 +25,7 @@ from authsig.policy import DEFAULT_POLICY, Policy
 from authsig.reasons import Reason
 from authsig.turnkey.activity import body_object, body_timestamp_ms
 from authsig.turnkey.approvals import Quorum
+from authsig.turnkey.diagnosis import near_miss
 from authsig.turnkey.errors import (
     TurnkeyApprovalError,
     TurnkeyStampError,
@@ -174,6 +175,20 @@ class TurnkeyScheme:
     ) -> Checked:
         """As :meth:`verify` (no I/O)."""
         return self.check(info, body, now)
+
+    #: A stamp that does not verify may be over a re-spelling of the body sent.
+    diagnosed_reasons = frozenset({"turnkey_invalid_signature"})
+
+    def diagnose(
+        self, info: RequestInfo, body: bytes, target: object, decision: TurnkeyDecision
+    ) -> str | None:
+        """The re-spelling of the body the stamp verifies over (trailing newline, JSON
+        serialisation), or None."""
+        header = info.headers.get(_HEADER)
+        hint = near_miss(body, header) if header else None
+        if hint is None:
+            return None
+        return f"the stamp verifies over the body {hint}; stamp the exact bytes you send"
 
     def describe(self, target: object, decision: TurnkeyDecision | None) -> Facts:
         """One stamp is required; on approval, whose key made it (for the log and the hook)."""
