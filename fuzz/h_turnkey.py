@@ -1,9 +1,10 @@
 """Harness ``turnkey``: the Turnkey ``X-Stamp`` parser, stamp verification and the Gate scheme.
 
-Invariants: only AuthSigError subclasses escape; a stamp that parses re-encodes (compact JSON)
-to a stamp that parses to an equal value, with lower-case hex and a key of its scheme; a stamp
-made over a fixed body verifies over exactly that body (any other body is refused); the Gate
-scheme approves only that body with that stamp, and its replay key names the body.
+Invariants: only AuthSigError subclasses escape (the near-miss diagnosis included); a stamp
+that parses re-encodes (compact JSON) to a stamp that parses to an equal value, with lower-case
+hex and a key of its scheme; a stamp made over a fixed body verifies over exactly that body
+(any other body is refused), and no near miss is named for it; the Gate scheme approves only
+that body with that stamp, and its replay key names the body.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from authsig.turnkey import (
     stamp,
     verify_stamp,
 )
+from authsig.turnkey.diagnosis import near_miss
 from fuzz import InvariantBroken
 from fuzz._data import Reader
 
@@ -66,12 +68,14 @@ def _members(r: Reader) -> str:
 def _verify_body(r: Reader) -> None:
     index = r.byte() % len(KEYS)
     body = BODY if r.byte() % 4 == 0 else r.sized_bytes(512)
+    hint = near_miss(body, STAMPS[index])
     try:
         verify_stamp(body, STAMPS[index])
     except AuthSigError:
         _check(body != BODY, "the signed body was refused")
         return
     _check(body == BODY, "a stamp verified over another body")
+    _check(hint is None, "a near miss named for a body that verifies")
 
 
 def _gate(r: Reader) -> None:
