@@ -57,3 +57,14 @@ def test_refusals_and_input_errors(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "zz" * 32 not in err
     assert "not lower-case hex" in err
     assert main(["turnkey", "stamp", "--key", str(key_file)]) == 2
+
+
+def test_the_key_may_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = TurnkeyPrivateKey.generate()
+    monkeypatch.setenv("TK_KEY", key.to_hex())
+    assert main(["turnkey", "stamp", "--key", "env:TK_KEY", "--data", BODY]) == 0
+    header = capsys.readouterr().out.strip()
+    assert verify_stamp(BODY, header).key_hex == key.public_key.hex
+    assert main(["turnkey", "stamp", "--key", "pkcs11:token=x", "--data", BODY]) == 2

@@ -16,7 +16,7 @@ from authsig.cli._io import (
     CLIError,
     Refused,
     dump_json,
-    read_input,
+    read_key_arg,
     request_body,
     write_private_file,
 )
@@ -76,7 +76,12 @@ def register(subparsers: Any) -> None:
         "Print the X-Stamp header value for the body, stamped with the key in --key.",
         '  authsig turnkey stamp --key api.key --data \'{"timestampMs":"1795519976869"}\'\n',
     )
-    p.add_argument("--key", required=True, metavar="FILE", help="private key file (hex), or -")
+    p.add_argument(
+        "--key",
+        required=True,
+        metavar="KEY",
+        help="the hex private key: FILE, -, env:VAR or file:PATH",
+    )
     _scheme_arg(p)
     add_body_args(p)
     p.add_argument("--json", action="store_true", help='print {"X-Stamp": value}')
@@ -117,11 +122,16 @@ def _body(args: argparse.Namespace) -> bytes:
 
 
 def _private_key(args: argparse.Namespace) -> TurnkeyPrivateKey:
-    text = read_input(args.key).decode("utf-8", "replace").strip()
+    """The key a FILE, ``-``, ``env:VAR`` or ``file:PATH`` reference holds (hex text; the
+    message never repeats it)."""
+    if args.key.lower().startswith(("pkcs11:", "awskms://")):
+        raise CLIError("Turnkey API keys are hex key files: pkcs11: and awskms:// are not read")
+    data, source = read_key_arg(args.key)
+    text = data.decode("utf-8", "replace").strip()
     try:
         return TurnkeyPrivateKey.from_hex(text, _SCHEMES[args.scheme])
     except TurnkeyError as exc:
-        raise CLIError(f"{args.key}: {exc.message}") from None
+        raise CLIError(f"{source}: {exc.message}") from None
 
 
 def run_keygen(args: argparse.Namespace) -> int:
