@@ -52,6 +52,7 @@ KINDS: tuple[str, ...] = (
     "cobo",
     "dialects",
     "httpsig",
+    "turnkey",
 )
 
 
@@ -371,6 +372,67 @@ def _check_httpsig_case(case: Mapping[str, Any]) -> str | None:
     return _check_httpsig_resign(case, entries, bases) if decision.approved else None
 
 
+def _turnkey_quorum(spec: Mapping[str, Any]) -> Any:
+    from authsig.turnkey import Quorum, TurnkeyPublicKey, User
+
+    members: list[Any] = []
+    for member in spec["members"]:
+        if "user_id" in member:
+            keys = [
+                TurnkeyPublicKey.from_hex(k["public_key_hex"], k["scheme"]) for k in member["keys"]
+            ]
+            members.append(User(member["user_id"], keys))
+        else:
+            members.append(_turnkey_quorum(member))
+    return Quorum(spec["threshold"], tuple(members), name=spec["name"])
+
+
+def _check_turnkey_stamp(case: Mapping[str, Any]) -> str | None:
+    from authsig.turnkey import TurnkeyError, TurnkeyPrivateKey, stamp, verify_stamp
+
+    key = TurnkeyPrivateKey.from_hex(case["private_key_hex"], case["scheme"])
+    if key.public_key.hex != case["public_key_hex"]:
+        return "the public key differs"
+    body = case["body"].encode("utf-8")
+    if stamp(body, key, deterministic=True) != case["stamp"]:
+        return "the stamp does not reproduce"
+    parsed = verify_stamp(body, case["stamp"], keys=[key.public_key])
+    if parsed.signature.hex() != case["signature_hex"]:
+        return "the signature differs"
+    try:
+        verify_stamp(body + b" ", case["stamp"])
+    except TurnkeyError:
+        return None
+    return "the stamp verifies over another body"
+
+
+def _check_turnkey_case(case: Mapping[str, Any]) -> str | None:
+    from authsig.turnkey import Approval, TurnkeyError, verify_approvals, verify_stamp
+
+    if case["kind"] == "stamp":
+        return _check_turnkey_stamp(case)
+    if case["kind"] == "malformed":
+        try:
+            verify_stamp(case["body"].encode("utf-8"), case["stamp"])
+        except TurnkeyError as exc:
+            return None if exc.code == case["error_code"] else f"raised {exc.code}"
+        return "the malformed stamp was accepted"
+    approvals = [Approval(a["body"].encode("utf-8"), a["stamp"]) for a in case["approvals"]]
+    decision = verify_approvals(
+        approvals,
+        _turnkey_quorum(case["quorum"]),
+        fingerprint=case["fingerprint"],
+        organization_id=case["organization_id"],
+    )
+    got = {
+        "approved": decision.approved,
+        "reason": decision.reason,
+        "approvers": list(decision.approvers),
+        "rejected": [list(row) for row in decision.rejected],
+    }
+    return None if got == case["expected"] else f"expected {case['expected']}, got {got}"
+
+
 _CHECKERS: dict[str, _Checker] = {
     "keys": _check_key_case,
     "canonicalization": _check_canon_case,
@@ -380,6 +442,7 @@ _CHECKERS: dict[str, _Checker] = {
     "cobo": _check_cobo_case,
     "dialects": _check_dialect_case,
     "httpsig": _check_httpsig_case,
+    "turnkey": _check_turnkey_case,
 }
 
 

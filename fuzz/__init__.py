@@ -17,6 +17,7 @@ HARNESSES: dict[str, str] = {
     "body": "fuzz.h_body",
     "middleware": "fuzz.h_middleware",
     "httpsig": "fuzz.h_httpsig",
+    "turnkey": "fuzz.h_turnkey",
 }
 """Harness name -> module defining ``test_one_input``."""
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from _catalogue_httpsig import ROWS as HTTPSIG_ROWS
+from _catalogue_turnkey import ROWS as TURNKEY_ROWS
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -600,6 +601,7 @@ CASES: list[Case] = [
 
 
 CASES += [Case(*row) for row in HTTPSIG_ROWS]
+CASES += [Case(*row) for row in TURNKEY_ROWS]
 
 
 def _ids(case: Case) -> str:

@@ -335,6 +335,7 @@ COMMANDS = [
     "privy",
     "cobo",
     "httpsig",
+    "turnkey",
 ]
 
 

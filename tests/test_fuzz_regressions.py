@@ -30,6 +30,7 @@ SMOKE_RUNS = {
     "body": 4000,
     "middleware": 1500,
     "httpsig": 4000,
+    "turnkey": 4000,
 }
 
 

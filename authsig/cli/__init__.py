@@ -33,6 +33,7 @@ from authsig.cli import (
     privy,
     quorum,
     sign,
+    turnkey,
     vectors,
     verify,
 )
@@ -55,6 +56,7 @@ COMMAND_GROUPS = (
     privy,
     cobo,
     httpsig,
+    turnkey,
 )
 
 #: Which pyproject extra provides an optional third-party module.

@@ -32,6 +32,18 @@ from authsig.cobo import verify_request as cobo_verify_request
 from authsig.integrations.fastapi import AuthSig as FastAPIAuthSig
 from authsig.integrations.flask import AuthSig as FlaskAuthSig
 from authsig.privy.client import PrivyAuth, PrivyRequestsAuth
+from authsig.turnkey import (
+    Approval,
+    Quorum,
+    TurnkeyASGIMiddleware,
+    TurnkeyPrivateKey,
+    TurnkeyWSGIMiddleware,
+    User,
+    activity_fingerprint,
+    stamp,
+    verify_approvals,
+    verify_stamp,
+)
 from authsig.wsgi import AuthSigWSGIMiddleware
 
 alice, bob, carol = (generate_private_key() for _ in range(3))
@@ -130,3 +142,16 @@ fastapi_app = FastAPI()
 FastAPIAuthSig(fastapi_app, public_base_url="https://api.example.com", app_ids=["my-app"])
 flask_app = Flask(__name__)
 FlaskAuthSig(flask_app, public_base_url="https://api.example.com", app_ids=("my-app",))
+
+# Turnkey: stamps, approvals and the middleware as docs/turnkey.md writes them.
+tk_key = TurnkeyPrivateKey.generate()
+tk_body = b'{"organizationId":"org-1","timestampMs":"1795519976869"}'
+tk_header: str = stamp(tk_body, tk_key)
+tk_parsed = verify_stamp(tk_body, tk_header, keys=[tk_key.public_key])
+tk_second = TurnkeyPrivateKey.generate()
+tk_root = Quorum(1, (User("alice", [tk_key.public_key, tk_second.public_key.hex]),), name="root")
+tk_decision = verify_approvals(
+    [Approval(tk_body, tk_header)], tk_root, fingerprint=activity_fingerprint(tk_body)
+)
+tk_app = TurnkeyASGIMiddleware(asgi_app, keys=tk_root, paths=["/submit"])
+tk_wsgi = TurnkeyWSGIMiddleware(wsgi_app, keys=[tk_key.public_key.hex])

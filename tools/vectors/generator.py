@@ -23,7 +23,17 @@ import jsonschema  # type: ignore[import-untyped]
 
 from authsig.conformance import FORMAT_VERSION, KINDS
 
-from . import canonicalization, cobo, dialects, httpsig, keys, quorum, signing, verification
+from . import (
+    canonicalization,
+    cobo,
+    dialects,
+    httpsig,
+    keys,
+    quorum,
+    signing,
+    turnkey,
+    verification,
+)
 
 #: The committed vectors directory of the source repository.
 COMMITTED = Path(__file__).resolve().parents[2] / "vectors"
@@ -39,6 +49,7 @@ BUILDERS: dict[str, tuple[str, _Module]] = {
     "cobo": (cobo.DESCRIPTION, cobo.cases),
     "dialects": (dialects.DESCRIPTION, dialects.cases),
     "httpsig": (httpsig.DESCRIPTION, httpsig.cases),
+    "turnkey": (turnkey.DESCRIPTION, turnkey.cases),
 }
 
 
