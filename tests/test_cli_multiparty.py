@@ -13,6 +13,7 @@ import pytest
 from test_cli import AUTHSIG, URL, assert_one_line_error, err, keygen, out, run
 
 from authsig.keys import load_private_key
+from authsig.policy import INTENT_POLICY
 from authsig.privy.quorum import KeyQuorum
 from authsig.privy.verifier import verify_request
 from authsig.signatures import sign
@@ -45,7 +46,7 @@ def holders(tmp_path: Path) -> list[tuple[Path, dict[str, Any]]]:
     return result
 
 
-def _payload(tmp_path: Path) -> Path:
+def _payload(tmp_path: Path, expires_in: str = "1h") -> Path:
     target = tmp_path / "request.payload"
     proc = run(
         "payload",
@@ -60,7 +61,7 @@ def _payload(tmp_path: Path) -> Path:
         "--idempotency-key",
         "idem-1",
         "--expires-in",
-        "1h",
+        expires_in,
         "--out",
         str(target),
     )
@@ -371,6 +372,41 @@ def test_combine_needs_member_keys_unless_told_not_to_check(
         run("combine", "--payload", str(payload), str(sig_file), *key, "--no-verify"),
         "--no-verify",
     )
+
+
+def test_combine_intent_accepts_a_72_hour_expiry_only_when_asked(
+    tmp_path: Path, holders: list[tuple[Path, dict[str, Any]]]
+) -> None:
+    quorum_path = _quorum_file(tmp_path / "q.json", [h[1]["public_key"] for h in holders], 2)
+    payload = _payload(tmp_path, expires_in="72h")
+    sig_files = _sign_in_separate_processes(payload, holders[:2])
+    combine = ["combine", "--payload", str(payload), *map(str, sig_files)]
+    # the default policy's one-hour lifetime refuses it, and says how to accept an intent
+    refused = run(*combine, "--quorum", str(quorum_path))
+    assert refused.returncode == 1
+    assert out(refused) == ""
+    assert "refused: expiry_too_far" in err(refused)
+    assert "combine with --intent" in err(refused)
+    # --intent verifies under the intent policy: the same signatures now pass
+    proc = run(*combine, "--quorum", str(quorum_path), "--intent", "--json")
+    assert proc.returncode == 0, err(proc)
+    headers = json.loads(out(proc))
+    assert sorted(headers["privy-authorization-signature"].split(",")) == sorted(
+        f.read_text().split()[0] for f in sig_files
+    )
+    # and the library verifier agrees, under the intent policy only
+    quorum = KeyQuorum.from_privy(json.loads(quorum_path.read_text()))
+    request = {"method": "POST", "url": URL, "body": BODY.encode(), "headers": headers}
+    assert verify_request(**request, quorum=quorum, policy=INTENT_POLICY).approved
+    assert verify_request(**request, quorum=quorum).reason == "expiry_too_far"
+    # --intent still counts: one signature is below the threshold
+    below = run(*combine[:-1], "--quorum", str(quorum_path), "--intent")
+    assert below.returncode == 1
+    assert "threshold_not_met" in err(below)
+    assert "--intent" not in err(below)
+    # only the quorum check looks at the expiry, so --intent without --quorum is a mistake
+    members = [a for h in holders for a in ("--public-key", h[1]["public_key"])]
+    assert_one_line_error(run(*combine, *members, "--intent"), "--intent goes with --quorum")
 
 
 def test_signature_files_name_their_key_and_old_files_still_read(

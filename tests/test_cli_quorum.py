@@ -164,9 +164,11 @@ def test_an_intent_is_signed_combined_and_checked_against_the_current_quorum(
         sigs.append(str(sig))
     headers = tmp_path / "headers.json"
     members = [f"--public-key={holders[n]['public_key']}" for n in ("alice", "bob", "carol")]
-    # combine checks that each signature is a member's; the threshold and the intent's
-    # lifetime are for quorum check.
-    headers.write_text(_ok(run("combine", "--payload", str(payload), *sigs, *members, "--json")))
+    # combine --intent checks the signatures, the threshold and the intent's lifetime against
+    # the current quorum; without --intent the one-hour default refuses the 72-hour expiry.
+    combine = ["combine", "--payload", str(payload), *sigs, "--quorum", str(current)]
+    assert "combine with --intent" in err(run(*combine))
+    headers.write_text(_ok(run(*combine, "--intent", "--json")))
     check = ["quorum", "check", "--current", str(current), "--payload", str(payload),
              "--headers", str(headers)]  # fmt: skip
     approved = _json(run(*check, "--intent", "--json"))

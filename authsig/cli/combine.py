@@ -23,12 +23,17 @@ from authsig.cli._payload import (
 )
 from authsig.cli._quorum import load_quorum, user_keys, user_resolver
 from authsig.errors import AuthSigError
-from authsig.policy import Policy
+from authsig.policy import DEFAULT_POLICY, INTENT_POLICY
 
 if TYPE_CHECKING:
     from authsig.keys import PublicKey
 
 __all__ = ["register", "run_combine"]
+
+_INTENT_HINT = (
+    "the payload expires more than an hour ahead; if it is a Privy intent (72 hours), "
+    "combine with --intent"
+)
 
 
 def register(subparsers: Any) -> None:
@@ -41,7 +46,8 @@ def register(subparsers: Any) -> None:
         "(app id, expiry and idempotency key are read back from the payload). Every\n"
         "signature must come from a member key (--quorum or --public-key), from the key\n"
         "its file names, and with --quorum the threshold must be met (exit 1 otherwise).\n"
-        "--no-verify assembles the headers without checking who signed.\n"
+        "--no-verify assembles the headers without checking who signed. --intent accepts\n"
+        "an expiry up to 72 hours ahead (Privy's intents) when checking with --quorum.\n"
         "Each SIGNATURE is a signature file from 'authsig sign --payload' (SIGNATURE KEY_ID\n"
         "per line), or a base64 signature.",
         "  authsig combine --payload request.payload alice.sig bob.sig --quorum quorum.json\n"
@@ -71,6 +77,11 @@ def register(subparsers: Any) -> None:
         "--no-verify",
         action="store_true",
         help="assemble the headers without member keys (signature format checked only)",
+    )
+    p.add_argument(
+        "--intent",
+        action="store_true",
+        help="with --quorum, accept an expiry up to 72h ahead (Privy intents)",
     )
     add_headers_output(p)
     p.set_defaults(func=run_combine)
@@ -127,6 +138,9 @@ def run_combine(args: argparse.Namespace) -> int:
         )
     if quorum is not None and args.no_verify:
         raise CLIError("--no-verify goes without --quorum and --public-key")
+    if args.intent and not args.quorum:
+        # Only the --quorum check looks at the expiry's distance: --intent would loosen nothing.
+        raise CLIError("--intent goes with --quorum (only the quorum check verifies the expiry)")
     users = user_keys(args) if quorum is not None else {}
     if quorum is not None:
         keys = list(quorum.all_keys)
@@ -139,6 +153,7 @@ def run_combine(args: argparse.Namespace) -> int:
     if quorum is not None and args.quorum:
         from authsig.privy.verifier import verify_request
 
+        base = INTENT_POLICY if args.intent else DEFAULT_POLICY
         decision = verify_request(
             method=parts.method,
             url=parts.url,
@@ -146,12 +161,14 @@ def run_combine(args: argparse.Namespace) -> int:
             headers=headers,
             quorum=quorum,
             user_keys=user_resolver(users),
-            policy=Policy(
+            policy=base.replace(
                 empty_body="string" if parts.body == {} else "preserve", profile=args.profile
             ),
         )
         if not decision.approved:
             print(f"{PROG}: refused: {decision.reason}: {decision.message}", file=sys.stderr)
+            if decision.reason == "expiry_too_far" and not args.intent:
+                print(f"{PROG}: hint: {_INTENT_HINT}", file=sys.stderr)
             raise Refused
     body = None if parts.body is None else json.dumps(parts.body, separators=(",", ":")).encode()
     print_headers(

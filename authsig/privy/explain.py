@@ -124,6 +124,8 @@ class Explanation:
     variants_tried: tuple[str, ...]
     overlap: str | None = None
     """When a key listed as several members capped the count: which keys, and where."""
+    completion: str | None = None
+    """When too few members approved: which further members would complete the approval."""
 
     @property
     def near_misses(self) -> tuple[SignatureExplanation, ...]:
@@ -138,6 +140,7 @@ class Explanation:
             "signatures": [s.to_dict() for s in self.signatures],
             "variants_tried": list(self.variants_tried),
             "overlap": self.overlap,
+            "completion": self.completion,
         }
 
     def __str__(self) -> str:
@@ -153,6 +156,8 @@ class Explanation:
             lines.append("near misses tried: " + ", ".join(self.variants_tried))
         if self.overlap is not None:
             lines.append("overlap: " + self.overlap)
+        if self.completion is not None:
+            lines.append("to complete: " + self.completion)
         return "\n".join(lines)
 
 

@@ -244,6 +244,7 @@ class Verifier:
         alternative_urls: Iterable[str],
         extra_headers: Mapping[str, str] | None,
     ) -> Explanation:
+        from authsig.privy._next import completion_note
         from authsig.privy.explain import explanation, overlap_note  # it imports this module
 
         keys = MemberKeys.of(self.quorum, users)
@@ -257,7 +258,10 @@ class Verifier:
         )
         signers = [s.key_id for s in decision.signatures if s.key_id is not None]
         note = overlap_note(self.quorum, approves(self.quorum, signers, users))
-        return result if note is None else dataclasses.replace(result, overlap=note)
+        more = None
+        if decision.reason == "threshold_not_met":
+            more = completion_note(self.quorum, signers, users)
+        return dataclasses.replace(result, overlap=note, completion=more)
 
     # --- the steps -----------------------------------------------------------------------
 
