@@ -7,68 +7,121 @@ key quorum update that is approved, one refused for too few signatures, one refu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from _interop import python_driver
+import pytest
+from _interop import SdkDriver, node_driver, python_driver, server_auth_driver
 
 from authsig._clock import now_ms
 from authsig.keys import generate_private_key
+from authsig.policy import Policy
+from authsig.testing import PrivyStandIn
 
 if TYPE_CHECKING:  # imported by pytest_plugins below; importing it first stops its rewrite
     from authsig.testing.pytest_plugin import RunningStandIn
 
 pytest_plugins = ["authsig.testing.pytest_plugin"]
 
+STANDIN_SCRIPT = Path(__file__).resolve().parent / "interop" / "privy_standin.cjs"
 KEYS = [generate_private_key() for _ in range(3)]
 PUBLIC = [k.public_key.to_base64() for k in KEYS]
-PRIVATE = [k.to_base64() for k in KEYS]
-TOO_FEW = {"insufficient_correct_authorization_signatures"}
+SDKS = ["privy-client", "@privy-io/node", "@privy-io/server-auth"]
+TOO_FEW = "insufficient_correct_authorization_signatures"
 
 
-def _python_update(
-    stand_in: RunningStandIn, qid: str, body: Any, keys: list[str], expiry: int | None = None
-) -> dict[str, Any]:
-    [result] = python_driver().run_ok(
-        [
-            {
-                "op": "update_quorum",
-                "base_url": stand_in.url,
-                "app_id": stand_in.app_id,
-                "quorum_id": qid,
-                "body": body,
-                "private_keys": keys,
-                "request_expiry": expiry,
-            }
-        ]
+def _driver(sdk: str) -> SdkDriver:
+    if sdk == "privy-client":
+        return python_driver()
+    # The Node SDKs' environments, driven by the stand-in script (async: real HTTP calls).
+    base, which = (
+        (node_driver(), "node")
+        if sdk == "@privy-io/node"
+        else (server_auth_driver(), "server-auth")
     )
+    return SdkDriver((base.argv[0], str(STANDIN_SCRIPT), base.argv[2], which), base.name,
+                     base.version)  # fmt: skip
+
+
+def _private(sdk: str, index: int) -> str:
+    # privy-client takes bare base64 PKCS#8; the Node SDKs also take the dashboard's prefix.
+    text = KEYS[index].to_base64()
+    return text if sdk == "privy-client" else "wallet-auth:" + text
+
+
+def update(
+    sdk: str, stand_in: RunningStandIn, qid: str, keys: list[int], expiry: int | None = None
+) -> dict[str, Any]:
+    """A signed ``display_name`` update of quorum ``qid`` by ``sdk`` with ``keys``."""
+    case = {
+        "op": "update_quorum",
+        "app_id": stand_in.app_id,
+        "quorum_id": qid,
+        "body": {"display_name": "treasury"},
+        "private_keys": [_private(sdk, i) for i in keys],
+        "request_expiry": expiry,
+    }
+    case["base_url" if sdk == "privy-client" else "url"] = stand_in.url
+    [result] = _driver(sdk).run_ok([case])
     return result
 
 
-def test_privy_client_update_approved(privy_stand_in: RunningStandIn) -> None:
-    qid = privy_stand_in.add_quorum(PUBLIC, threshold=2)
-    # privy-client takes bare base64 PKCS#8 (no wallet-auth: prefix); any two of the three.
-    keys = [PRIVATE[0], PRIVATE[2]]
-    result = _python_update(privy_stand_in, qid, {"display_name": "treasury"}, keys)
+@pytest.fixture
+def lenient_stand_in() -> Iterator[RunningStandIn]:
+    """The stand-in with the one named loosening server-auth needs: it never signs an expiry."""
+    from authsig.testing.pytest_plugin import DEFAULT_APP_ID, serve
+
+    app = PrivyStandIn(app_id=DEFAULT_APP_ID, policy=Policy(require_expiry=False))
+    with serve(app) as running:
+        yield running
+
+
+def _stand_in_for(sdk: str, request: pytest.FixtureRequest) -> RunningStandIn:
+    name = "lenient_stand_in" if sdk == "@privy-io/server-auth" else "privy_stand_in"
+    found: RunningStandIn = request.getfixturevalue(name)
+    return found
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+def test_an_update_signed_by_the_quorum_is_approved(
+    sdk: str, request: pytest.FixtureRequest
+) -> None:
+    stand_in = _stand_in_for(sdk, request)
+    qid = stand_in.add_quorum(PUBLIC, threshold=2)
+    result = update(sdk, stand_in, qid, [0, 2])
     assert result["status"] == 200, result
     assert result["body"]["display_name"] == "treasury"
-    assert privy_stand_in.quorum(qid).display_name == "treasury"
+    assert stand_in.quorum(qid).display_name == "treasury"
 
 
-def test_privy_client_update_refused_for_too_few_signatures(
-    privy_stand_in: RunningStandIn,
+@pytest.mark.parametrize("sdk", SDKS)
+def test_an_update_with_too_few_signatures_is_refused(
+    sdk: str, request: pytest.FixtureRequest
 ) -> None:
+    stand_in = _stand_in_for(sdk, request)
+    qid = stand_in.add_quorum(PUBLIC, threshold=2)
+    result = update(sdk, stand_in, qid, [1])
+    assert (result["status"], result["body"]["code"]) == (401, TOO_FEW), result
+    assert stand_in.quorum(qid).display_name is None
+
+
+@pytest.mark.parametrize("sdk", ["privy-client", "@privy-io/node"])
+def test_an_expired_update_is_refused(sdk: str, privy_stand_in: RunningStandIn) -> None:
     qid = privy_stand_in.add_quorum(PUBLIC, threshold=2)
-    result = _python_update(privy_stand_in, qid, {"display_name": "x"}, PRIVATE[:1])
-    assert result["status"] == 401, result
-    assert result["body"]["code"] in TOO_FEW
+    # Both SDKs sign the expiry they are given; one a minute ago is past any clock skew.
+    result = update(sdk, privy_stand_in, qid, [0, 1], now_ms() - 60_000)
+    assert (result["status"], result["body"]["code"]) == (401, "request_expired"), result
     assert privy_stand_in.quorum(qid).display_name is None
 
 
-def test_privy_client_update_refused_for_expiry(privy_stand_in: RunningStandIn) -> None:
+def test_server_auth_without_an_expiry_is_refused_by_the_strict_stand_in(
+    privy_stand_in: RunningStandIn,
+) -> None:
+    # server-auth never signs privy-request-expiry, so no expiry of its can have passed; the
+    # strict stand-in (replay-protected: an expiry is required) refuses its requests instead.
     qid = privy_stand_in.add_quorum(PUBLIC, threshold=2)
-    # privy-client signs the expiry it is given; one a minute ago is past any clock skew.
-    past = now_ms() - 60_000
-    result = _python_update(privy_stand_in, qid, {"display_name": "x"}, PRIVATE[:2], past)
+    result = update("@privy-io/server-auth", privy_stand_in, qid, [0, 1])
     assert result["status"] == 401, result
-    assert result["body"]["code"] == "request_expired"
+    assert result["body"]["code"] == "expiry_required"
     assert privy_stand_in.quorum(qid).display_name is None
