@@ -61,6 +61,11 @@ class RunningStandIn:
             )
         )
 
+    def add_wallet(self, owner_id: str) -> str:
+        """Seed an Ethereum wallet owned by the quorum ``owner_id``; returns its id. Its RPC
+        endpoint is ``{url}/v1/wallets/{id}/rpc``."""
+        return self.app.add_wallet(owner_id)
+
     def quorum(self, quorum_id: str) -> KeyQuorum:
         """The quorum as the stand-in holds it now."""
         return self.app.quorums[quorum_id]
