@@ -18,6 +18,7 @@ from authsig._clock import now_ms
 from authsig.keys import generate_private_key
 from authsig.policy import Policy
 from authsig.testing import PrivyStandIn
+from authsig.testing.privy_wallets import FAKE_SIGNATURE_MARKER
 
 if TYPE_CHECKING:  # imported by pytest_plugins below; importing it first stops its rewrite
     from authsig.testing.pytest_plugin import RunningStandIn
@@ -125,3 +126,22 @@ def test_server_auth_without_an_expiry_is_refused_by_the_strict_stand_in(
     assert result["status"] == 401, result
     assert result["body"]["code"] == "expiry_required"
     assert privy_stand_in.quorum(qid).display_name is None
+
+
+@pytest.mark.parametrize(("threshold", "status"), [(1, 200), (2, 401)])
+def test_server_auth_wallet_rpc(
+    threshold: int, status: int, lenient_stand_in: RunningStandIn
+) -> None:
+    # server-auth's walletApi (apiURL pointed at the stand-in) signs its RPC calls with the one
+    # authorization key it is configured with: enough for a 1-of-2 owner, too few for 2-of-2.
+    qid = lenient_stand_in.add_quorum(PUBLIC[:2], threshold=threshold)
+    wid = lenient_stand_in.add_wallet(qid)
+    case = {"op": "rpc", "url": lenient_stand_in.url, "app_id": lenient_stand_in.app_id,
+            "wallet_id": wid, "private_key": _private("@privy-io/server-auth", 0)}  # fmt: skip
+    [result] = _driver("@privy-io/server-auth").run_ok([case])
+    assert result["status"] == status, result
+    if status == 200:
+        signature = bytes.fromhex(result["body"]["data"]["signature"][2:])
+        assert signature.startswith(FAKE_SIGNATURE_MARKER)
+    else:
+        assert result["body"]["code"] == TOO_FEW
