@@ -70,10 +70,12 @@ def update(
 
 @pytest.fixture
 def lenient_stand_in() -> Iterator[RunningStandIn]:
-    """The stand-in with the one named loosening server-auth needs: it never signs an expiry."""
+    """The stand-in verifying server-auth's dialect (docs/dialects.md), with the one named
+    loosening that dialect needs: it never signs an expiry, so none can be required."""
     from authsig.testing.pytest_plugin import DEFAULT_APP_ID, serve
 
-    app = PrivyStandIn(app_id=DEFAULT_APP_ID, policy=Policy(require_expiry=False))
+    policy = Policy(dialect="privy-server-auth", require_expiry=False)
+    app = PrivyStandIn(app_id=DEFAULT_APP_ID, policy=policy)
     with serve(app) as running:
         yield running
 
