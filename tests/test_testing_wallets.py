@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -137,3 +138,15 @@ def test_a_quorum_owning_a_wallet_cannot_be_deleted() -> None:
     answer = _post(app, scope_path, None, headers, method="DELETE")
     assert (answer.status, answer.body["code"]) == (400, "quorum_in_use")
     assert qid in app.quorums
+
+
+def test_the_readme_fixture_example_passes(privy_stand_in: RunningStandIn) -> None:
+    # README's fixture block is a fragment (a test function); run it with the real fixture.
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Testing against a Privy stand-in", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    namespace["test_my_signing_meets_the_quorum"](privy_stand_in)
+    [quorum] = privy_stand_in.app.quorums.values()
+    assert quorum.display_name == "treasury"
