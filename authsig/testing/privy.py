@@ -8,7 +8,14 @@ It keeps quorums in memory and answers:
 - ``PATCH /v1/key_quorums/{id}``: update, accepted only when the quorum **as it is now**
   approves the signed request (authsig's :class:`~authsig.privy.verifier.Verifier`, with replay
   protection: the same signed request is accepted once);
-- ``DELETE /v1/key_quorums/{id}``: delete, signed by the quorum likewise.
+- ``DELETE /v1/key_quorums/{id}``: delete, signed by the quorum likewise (refused while a
+  wallet or another quorum still uses it);
+- ``POST /v1/wallets`` (``{"chain_type": "ethereum", "owner_id": QUORUM_ID}``, unsigned) and
+  ``GET /v1/wallets/{id}``: wallets owned by a stored quorum
+  (:mod:`authsig.testing.privy_wallets`);
+- ``POST /v1/wallets/{id}/rpc``: answered (with a fake, marked signature) only when the owner
+  quorum as it is now approves the signed request, with the same expiry and replay rules.
+  ``/api/v1/wallets/{id}/rpc`` is the same route: @privy-io/server-auth's path for it.
 
 Errors are JSON objects ``{"error": sentence, "code": code}`` with the code Privy documents for
 a refused authorization where one applies (``Decision.privy_code``, from
@@ -40,6 +47,7 @@ from authsig.privy.quorum import KeyQuorum
 from authsig.privy.verifier import Verifier
 from authsig.replay import claim, replay_key
 from authsig.replay.memory import MemoryReplayStore
+from authsig.testing.privy_wallets import CHAIN_TYPES, Wallet, rpc_result, wallet_body
 
 __all__ = ["PrivyError", "PrivyStandIn", "Response"]
 
@@ -107,6 +115,7 @@ class PrivyStandIn:
         self.policy = policy
         self.user_keys = user_keys
         self.quorums: dict[str, KeyQuorum] = {}
+        self.wallets: dict[str, Wallet] = {}
         self.replay = MemoryReplayStore()
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         one = KEY_QUORUMS_PATH + r"/(?P<id>[A-Za-z0-9_-]+)"
@@ -114,6 +123,10 @@ class PrivyStandIn:
         self.route("GET", one, self._get)
         self.route("PATCH", one, self._update)
         self.route("DELETE", one, self._delete)
+        wallet = r"/v1/wallets/(?P<id>[A-Za-z0-9_-]+)"
+        self.route("POST", "/v1/wallets", self._create_wallet)
+        self.route("GET", wallet, self._get_wallet)
+        self.route("POST", r"(?:/api)?" + wallet + "/rpc", self._rpc)
 
     def route(self, method: str, pattern: str, handler: Handler) -> None:
         """Answer ``method`` on paths matching ``pattern`` (a regex, matched whole) with
@@ -127,6 +140,16 @@ class PrivyStandIn:
             quorum = KeyQuorum.from_privy({**quorum.to_privy(), "id": qid}, quorums=self.quorums)
         self.quorums[qid] = quorum
         return qid
+
+    def add_wallet(self, owner_id: str, *, chain_type: str = "ethereum") -> str:
+        """Store a wallet owned by the stored quorum ``owner_id``; returns its id."""
+        if owner_id not in self.quorums:
+            raise ValueError(f"no key quorum {owner_id!r} to own the wallet")
+        if chain_type not in CHAIN_TYPES:
+            raise ValueError(f"chain_type must be one of {CHAIN_TYPES}")
+        wid = _new_id()
+        self.wallets[wid] = Wallet(id=wid, owner_id=owner_id, chain_type=chain_type)
+        return wid
 
     # --- ASGI -----------------------------------------------------------------------------
 
@@ -209,12 +232,49 @@ class PrivyStandIn:
         current = self._quorum(call)
         self._authorize(current, call)
         parents = [q.label for q in self.quorums.values() if current in q.key_quorums]
+        parents += [
+            f"wallet {w.id}" for w in self.wallets.values() if w.owner_id == call.params["id"]
+        ]
         if parents:
             raise PrivyError(
                 400, "quorum_in_use", f"the quorum is nested in {parents[0]}; remove it there first"
             )
         del self.quorums[call.params["id"]]
         return Response(200, {"id": call.params["id"], "deleted": True})
+
+    # --- wallets --------------------------------------------------------------------------
+
+    def _wallet(self, call: Call) -> Wallet:
+        found = self.wallets.get(call.params["id"])
+        if found is None:
+            raise PrivyError(404, "not_found", f"wallet {call.params['id']!r} not found")
+        return found
+
+    def _create_wallet(self, call: Call) -> Response:
+        body = call.json()
+        if not isinstance(body, dict) or not isinstance(body.get("owner_id"), str):
+            raise PrivyError(400, "invalid_body", "owner_id (a key quorum id) is required")
+        if body["owner_id"] not in self.quorums:
+            raise PrivyError(404, "not_found", f"key quorum {body['owner_id']!r} not found")
+        chain_type = body.get("chain_type", "ethereum")
+        if chain_type not in CHAIN_TYPES:
+            raise PrivyError(400, "invalid_body", f"chain_type must be one of {CHAIN_TYPES}")
+        wid = self.add_wallet(body["owner_id"], chain_type=chain_type)
+        return Response(200, wallet_body(self.wallets[wid]))
+
+    def _get_wallet(self, call: Call) -> Response:
+        return Response(200, wallet_body(self._wallet(call)))
+
+    def _rpc(self, call: Call) -> Response:
+        wallet = self._wallet(call)
+        owner = self.quorums.get(wallet.owner_id)
+        if owner is None:  # the owner was replaced by hand in .quorums: nothing can approve
+            raise PrivyError(404, "not_found", f"key quorum {wallet.owner_id!r} not found")
+        self._authorize(owner, call)
+        answer = rpc_result(wallet, call.json())
+        if answer is None:
+            raise PrivyError(400, "unsupported_method", "the stand-in answers signing methods only")
+        return Response(200, answer)
 
 
 def _new_id() -> str:

@@ -17,6 +17,11 @@ CASE ops:
 - ``{"op": "prepare", "app_id", "method", "url", "body_json", "private_keys": [...],
   "idempotency_key": str | null, "request_expiry": int | null}`` -> ``{"headers"}``
   from ``prepare_request`` (the SDK's whole recipe: payload, signatures, headers).
+- ``{"op": "update_quorum", "base_url", "app_id", "quorum_id", "body": {...},
+  "private_keys": [...], "request_expiry": int | null}`` -> ``{"status": 200, "body"}`` or
+  ``{"status", "body"}`` of the API error: ``PrivyClient(base_url=...).key_quorums.update``
+  with the keys in the request's ``AuthorizationContext`` (the SDK's documented way to sign),
+  and the expiry when one is given (the client's default, now + 15 minutes, otherwise).
 A case that raises yields ``{"error": message}``.
 """
 
@@ -28,6 +33,7 @@ import sys
 from importlib.metadata import version
 from typing import Any
 
+from privy import APIStatusError, PrivyClient
 from privy.lib.authorization import (
     AuthorizationContext,
     WalletAPIRequestSignatureInput,
@@ -35,6 +41,7 @@ from privy.lib.authorization import (
     generate_authorization_signature,
     prepare_request,
 )
+from privy.lib.request_options import PrivyRequestOptions
 
 
 def _body(case: dict[str, Any]) -> Any:
@@ -72,7 +79,27 @@ def _run(case: dict[str, Any]) -> dict[str, Any]:
             ),
         )
         return {"headers": dict(prepared.headers)}
+    if op == "update_quorum":
+        return _update_quorum(case)
     raise ValueError(f"unknown op {op!r}")
+
+
+def _update_quorum(case: dict[str, Any]) -> dict[str, Any]:
+    # The app secret only feeds Basic auth, which the stand-in does not check.
+    client = PrivyClient(app_id=case["app_id"], app_secret="unused", base_url=case["base_url"])
+    options = PrivyRequestOptions(
+        authorization_context=AuthorizationContext(
+            authorization_private_keys=tuple(case["private_keys"])
+        ),
+        request_expiry=case.get("request_expiry"),
+    )
+    try:
+        quorum = client.key_quorums.update(
+            case["quorum_id"], key_quorum_update_params=case["body"], request_options=options
+        )
+    except APIStatusError as exc:
+        return {"status": exc.status_code, "body": exc.body}
+    return {"status": 200, "body": quorum.model_dump(mode="json")}
 
 
 def main() -> None:
