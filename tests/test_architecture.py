@@ -110,6 +110,27 @@ def test_a_scheme_imports_no_other_scheme_and_no_framework(scheme: str) -> None:
                 assert parts[0] not in FORBIDDEN, f"{scheme}/{path.name} imports {name}"
 
 
+def test_the_shared_client_helpers_know_no_scheme_and_import_requests_only_when_called() -> None:
+    # authsig/_outbound.py serves every scheme's auth classes; an auth class needs only the
+    # HTTP library it adapts, so this module imports none at its top (requests only inside the
+    # hook that requests itself calls).
+    path = PKG / "_outbound.py"
+    assert _imports_of(path) == {
+        "__future__",
+        "collections.abc",
+        "typing",
+        "urllib.parse",
+        "requests.sessions",
+    }
+    top = {
+        alias.name if isinstance(node, ast.Import) else node.module
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert "requests.sessions" not in top
+
+
 def test_signers_import_only_the_core_and_their_backends() -> None:
     # Signers (PKCS#11, KMS) sit beside the core: any scheme may sign with them, so they know
     # no scheme; their backends (python-pkcs11, boto3) are imported, never a framework.

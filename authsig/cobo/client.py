@@ -37,9 +37,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
 
 from authsig._clock import now_ms as _now_ms
+from authsig._outbound import origin, prepared_body, requests_redirect_hook
 from authsig.cobo.errors import CoboRedirectError, CoboRequestError
 from authsig.cobo.keys import CoboPrivateKey, Curve, load_api_secret
 from authsig.cobo.signing import API_KEY_HEADER, NONCE_HEADER, SIGNATURE_HEADER, sign_request
@@ -52,7 +52,7 @@ else:
     _HAVE_HTTPX = True
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from requests import PreparedRequest, Response
+    from requests import PreparedRequest
 
 __all__ = [
     "CoboAuth",
@@ -64,14 +64,12 @@ __all__ = [
 ]
 
 _SIGNING_HEADERS = (API_KEY_HEADER, NONCE_HEADER, SIGNATURE_HEADER)
+_SIGNING_LOWER = frozenset(name.lower() for name in _SIGNING_HEADERS)
 _EXTENSION = "authsig.cobo.signed_origin"  # httpx request extension: where it was signed
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or {"http": 80, "https": 443}.get(scheme)
-    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+def _is_signing_header(name: str) -> bool:
+    return name.lower() in _SIGNING_LOWER
 
 
 class CoboSigner:
@@ -142,7 +140,7 @@ if TYPE_CHECKING or _HAVE_HTTPX:
         """httpx ``request`` hook: a request Cobo's auth signed that is about to leave its
         origin loses its ``Biz-Api-*`` headers and its body."""
         signed_for = request.extensions.get(_EXTENSION)
-        if signed_for is None or signed_for == _origin(str(request.url)):
+        if signed_for is None or signed_for == origin(str(request.url)):
             return
         for name in (*_SIGNING_HEADERS, "content-type", "transfer-encoding"):
             request.headers.pop(name, None)
@@ -158,7 +156,7 @@ if TYPE_CHECKING or _HAVE_HTTPX:
         for hop in (*response.history, response):
             request = hop.request
             signed_for = request.extensions.get(_EXTENSION)
-            if signed_for is None or signed_for == _origin(str(request.url)):
+            if signed_for is None or signed_for == origin(str(request.url)):
                 continue
             if SIGNATURE_HEADER in request.headers:
                 raise CoboRedirectError(
@@ -190,7 +188,7 @@ if TYPE_CHECKING or _HAVE_HTTPX:
             request.headers.update(self._signer.headers(request.method, raw, request.content))
             # httpx hands a request's extensions to each redirect it builds from it: the hook
             # finds where the chain was signed on every hop.
-            request.extensions[_EXTENSION] = _origin(str(request.url))
+            request.extensions[_EXTENSION] = origin(str(request.url))
             response = yield request
             _check_history(response)
 
@@ -203,34 +201,9 @@ class CoboRequestsAuth(_CoboAuthBase):
 
     def __call__(self, r: PreparedRequest) -> PreparedRequest:
         """Sign the prepared request in place."""
-        body = r.body
-        if body is None:
-            raw = b""
-        elif isinstance(body, bytes):
-            raw = body
-        elif isinstance(body, str):
-            # Send exactly the bytes that are signed (http.client would encode str as latin-1).
-            raw = body.encode("utf-8")
-            r.body = raw
-            r.headers["Content-Length"] = str(len(raw))
-        else:
-            raise CoboRequestError("cannot sign a streamed or file body; pass bytes or str")
+        raw = prepared_body(r, CoboRequestError, "sign")
         headers = self._signer.headers((r.method or "GET").upper(), r.path_url, raw)
         r.headers.update(headers)
-        r.hooks.setdefault("response", []).append(_strip_on_cross_origin_redirect)
+        hook = requests_redirect_hook(origin(r.url or ""), _is_signing_header)
+        r.hooks.setdefault("response", []).append(hook)
         return r
-
-
-def _strip_on_cross_origin_redirect(response: Response, *args: Any, **kwargs: Any) -> None:
-    """requests copies the request it sent to build each redirect: before it does, drop the
-    signing headers from it when the redirect leaves the origin."""
-    if not response.is_redirect:
-        return
-    request = response.request
-    # Resolved the way requests resolves it (relative, scheme-relative, any letter case).
-    target = urljoin(request.url or "", response.headers.get("location", ""))
-    if _origin(target) != _origin(request.url or ""):
-        for name in (*_SIGNING_HEADERS, "Content-Type", "Content-Length", "Transfer-Encoding"):
-            request.headers.pop(name, None)
-        # The body goes too: a 307/308 would resend it, and it is what a replay needs.
-        request.body = None

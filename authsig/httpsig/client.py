@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
+from authsig._outbound import origin
 from authsig.httpsig.algorithms import SigningKey, load_signing_key
 from authsig.httpsig.signing import sign_all
 
@@ -39,19 +39,6 @@ __all__ = ["SIGNATURE_FIELDS", "HttpSigAuth", "HttpSigRequestsAuth", "origin"]
 
 SIGNATURE_FIELDS = ("Signature", "Signature-Input")
 """The fields a request must not carry to another origin."""
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def origin(url: str) -> tuple[str, str, int]:
-    """``(scheme, host, port)`` of ``url``, lower case, the port filled in for http(s)."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme, 0)
 
 
 def _signers(signers: Any) -> list[tuple[str, SigningKey]]:

@@ -5,13 +5,11 @@ redirect to another origin."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
 
 import requests.auth
-import requests.sessions
 
+from authsig._outbound import prepared_body, requests_redirect_hook
 from authsig.httpsig.client import SIGNATURE_FIELDS, Settings, origin
 from authsig.httpsig.errors import HttpSigError
 
@@ -20,24 +18,12 @@ if TYPE_CHECKING:
 
 __all__ = ["HttpSigRequestsAuth"]
 
-# get_redirect_target reads only the response; it needs nothing of a session.
-_REDIRECTS = requests.sessions.SessionRedirectMixin()
+# Content-Digest goes with the body it describes.
+_SECRET = frozenset(name.lower() for name in (*SIGNATURE_FIELDS, "Content-Digest"))
 
 
-def _on_response(
-    signed_origin: tuple[str, str, int], response: requests.Response, **_: Any
-) -> requests.Response:
-    """Before requests follows a redirect off the origin, strip the signature and the body
-    (requests builds each hop by copying the request just answered)."""
-    location = _REDIRECTS.get_redirect_target(response)
-    if location is None or origin(urljoin(response.url, location)) == signed_origin:
-        return response
-    request = response.request
-    for name in (*SIGNATURE_FIELDS, "Content-Digest", "Content-Type", "Transfer-Encoding"):
-        request.headers.pop(name, None)
-    request.headers["Content-Length"] = "0"
-    request.body = None
-    return response
+def _is_secret(name: str) -> bool:
+    return name.lower() in _SECRET
 
 
 class HttpSigRequestsAuth(requests.auth.AuthBase):
@@ -53,21 +39,11 @@ class HttpSigRequestsAuth(requests.auth.AuthBase):
 
     def __call__(self, r: PreparedRequest) -> PreparedRequest:
         """Sign the prepared request in place."""
-        body = r.body
-        if body is None:
-            raw = b""
-        elif isinstance(body, bytes):
-            raw = body
-        elif isinstance(body, str):
-            raw = body.encode("utf-8")
-            r.body = raw
-            r.headers["Content-Length"] = str(len(raw))
-        else:
-            raise HttpSigError("cannot sign a streamed body; pass the body as bytes or str")
+        raw = prepared_body(r, HttpSigError, "sign")
         method = (r.method or "GET").upper()
         url = r.url or ""
         headers = self._settings.sign(method, url, list(r.headers.items()), raw)
         for name, value in headers.items():
             r.headers[name] = value
-        r.register_hook("response", partial(_on_response, origin(url)))  # type: ignore[no-untyped-call]
+        r.register_hook("response", requests_redirect_hook(origin(url), _is_secret))  # type: ignore[no-untyped-call]
         return r

@@ -54,8 +54,8 @@ import base64
 from collections.abc import Callable, Collection, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
 
+from authsig._outbound import origin
 from authsig.errors import AuthSigError
 from authsig.privy.headers import IDEMPOTENCY_HEADER
 
@@ -76,24 +76,12 @@ DEFAULT_SIGNED_METHODS: frozenset[str] = frozenset({"POST", "PUT", "PATCH", "DEL
 IdempotencyKey = str | Callable[[], str] | None
 RedirectPolicy = Literal["strip", "refuse"]
 _REDIRECT_POLICIES = ("strip", "refuse")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class CrossOriginRedirectError(AuthSigError):
     """A signed request was redirected to another origin (``on_cross_origin_redirect``)."""
 
     code = "cross_origin_redirect"
-
-
-def origin(url: str) -> tuple[str, str, int]:
-    """``(scheme, host, port)`` of ``url``, lower case, the port filled in for http(s)."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme, 0)
 
 
 def secret_headers(names: Collection[str]) -> list[str]:

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
+from authsig._outbound import origin
 from authsig.privy.client import (
     CrossOriginRedirectError,
     IdempotencyKey,
     RedirectPolicy,
     _Settings,
-    origin,
     refuse_redirect,
     secret_headers,
 )

@@ -8,20 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urljoin
 
 import requests
 import requests.auth
-import requests.sessions
 
+from authsig._outbound import origin, prepared_body, requests_redirect_hook
 from authsig.errors import PayloadError
 from authsig.privy.client import (
     IdempotencyKey,
     RedirectPolicy,
     _Settings,
-    origin,
     refuse_redirect,
     secret_headers,
 )
@@ -36,56 +33,19 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = ["PrivyRequestsAuth"]
 
-# requests' own reading of a Location header (it re-decodes latin-1 as UTF-8); the method uses
-# nothing of the session, so one mixin instance serves every hook.
-_REDIRECTS = requests.sessions.SessionRedirectMixin()
+
+def _body(r: PreparedRequest) -> bytes:
+    return prepared_body(r, PayloadError, "sign")
 
 
-def _on_response(
-    signed_origin: tuple[str, str, int],
-    policy: RedirectPolicy,
-    response: requests.Response,
-    **_: Any,
-) -> requests.Response:
-    """Response hook: before requests follows a redirect off the origin, strip or refuse.
-
-    requests builds each hop by copying the request just answered, so what is removed from it
-    here is absent from every later hop.
-    """
-    location = _REDIRECTS.get_redirect_target(response)
-    if location is None:
-        return response
-    target = urljoin(response.url, location)
-    if origin(target) == signed_origin:
-        return response
-    if policy == "refuse":
-        response.close()
-        raise refuse_redirect(target)
-    request = response.request
-    for name in secret_headers(list(request.headers)):
-        del request.headers[name]
-    for name in ("Content-Type", "Transfer-Encoding"):
-        request.headers.pop(name, None)
-    request.headers["Content-Length"] = "0"
-    request.body = None
-    return response
+def _hook(url: str, policy: RedirectPolicy) -> Any:
+    """The response hook that keeps this request's secrets on its origin."""
+    refuse = refuse_redirect if policy == "refuse" else None
+    return requests_redirect_hook(origin(url), _is_secret, refuse)
 
 
-def _raw_body(r: PreparedRequest) -> bytes:
-    body = r.body
-    if body is None:
-        return b""
-    if isinstance(body, bytes):
-        return body
-    if isinstance(body, str):
-        # Send exactly the bytes that are signed (http.client would encode str as latin-1).
-        raw = body.encode("utf-8")
-        r.body = raw
-        r.headers["Content-Length"] = str(len(raw))
-        return raw
-    raise PayloadError(
-        "cannot sign a streamed or file body; pass the JSON body as bytes, str or json="
-    )
+def _is_secret(name: str) -> bool:
+    return bool(secret_headers([name]))
 
 
 class PrivyRequestsAuth(requests.auth.AuthBase):
@@ -131,8 +91,7 @@ class PrivyRequestsAuth(requests.auth.AuthBase):
         sign = settings.should_sign(method)
         if sign:
             url = r.url or ""
-            r.headers.update(sign_request(**settings.kwargs(method, url, _raw_body(r), r.headers)))
+            r.headers.update(sign_request(**settings.kwargs(method, url, _body(r), r.headers)))
         if sign or basic:
-            hook = partial(_on_response, origin(r.url or ""), settings.redirects)
-            r.register_hook("response", hook)  # type: ignore[no-untyped-call]
+            r.register_hook("response", _hook(r.url or "", settings.redirects))  # type: ignore[no-untyped-call]
         return r

@@ -8,6 +8,12 @@
 
 Every request is stamped (Turnkey's API is POST only; a request without a body stamps the empty
 body).
+
+Redirects: a stamped body is a credential until its ``timestampMs`` is too old, so it must not
+reach another origin. :class:`TurnkeyRequestsAuth` removes ``X-Stamp`` and the body from a
+redirect that leaves the origin (requests follows redirects by default). httpx follows none
+unless asked, and an httpx auth does not see the hops it follows: keep ``follow_redirects`` off
+for stamped requests.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import TYPE_CHECKING
 import httpx
 import requests.auth
 
+from authsig._outbound import origin, prepared_body, requests_redirect_hook
 from authsig.turnkey.errors import TurnkeyError
 from authsig.turnkey.keys import TurnkeyPrivateKey
 from authsig.turnkey.stamp import STAMP_HEADER, stamp
@@ -26,6 +33,10 @@ if TYPE_CHECKING:
     from requests import PreparedRequest
 
 __all__ = ["TurnkeyAuth", "TurnkeyRequestsAuth"]
+
+
+def _is_stamp(name: str) -> bool:
+    return name.lower() == STAMP_HEADER.lower()
 
 
 def _key(key: object) -> TurnkeyPrivateKey:
@@ -62,17 +73,8 @@ class TurnkeyRequestsAuth(requests.auth.AuthBase):
 
     def __call__(self, r: PreparedRequest) -> PreparedRequest:
         """Stamp the prepared request in place."""
-        body = r.body
-        if body is None:
-            raw = b""
-        elif isinstance(body, bytes):
-            raw = body
-        elif isinstance(body, str):
-            # Send exactly the bytes that are stamped (http.client would encode str as latin-1).
-            raw = body.encode("utf-8")
-            r.body = raw
-            r.headers["Content-Length"] = str(len(raw))
-        else:
-            raise TurnkeyError("cannot stamp a streamed or file body; pass bytes, str or json=")
+        raw = prepared_body(r, TurnkeyError, "stamp")
         r.headers[STAMP_HEADER] = stamp(raw, self._key)
+        hook = requests_redirect_hook(origin(r.url or ""), _is_stamp)
+        r.register_hook("response", hook)  # type: ignore[no-untyped-call]
         return r
