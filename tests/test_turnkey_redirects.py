@@ -8,9 +8,13 @@ the two recording waitress servers of ``test_client_redirects``, on different po
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 import requests
+from test_client import _BLOCKER, ROOT
 from test_client_redirects import Origins, origins  # noqa: F401  (the fixture)
 
 from authsig.turnkey import TurnkeyPrivateKey, verify_stamp
@@ -43,3 +47,65 @@ def test_a_same_origin_redirect_keeps_the_stamp(origins: Origins) -> None:  # no
     assert response.status_code == 200
     [(_m, _p, headers, body)] = [r for r in origins.seen_first.requests if r[1] == "/v1/there"]
     verify_stamp(body, headers["x-stamp"])
+
+
+# --- one HTTP library is enough ------------------------------------------------------------
+
+_ONLY_REQUESTS = """
+import requests
+from authsig.turnkey import TurnkeyPrivateKey, verify_stamp
+from authsig.turnkey.client import TurnkeyRequestsAuth
+
+assert "httpx" not in sys.modules
+key = TurnkeyPrivateKey.generate()
+prepared = requests.Request(
+    "POST", "https://api.example.com/x", json={"a": 1}, auth=TurnkeyRequestsAuth(key)
+).prepare()
+verify_stamp(prepared.body, prepared.headers["X-Stamp"])
+try:
+    from authsig.turnkey.client import TurnkeyAuth
+except ModuleNotFoundError as exc:
+    assert exc.name == "httpx", exc.name
+else:
+    raise AssertionError("TurnkeyAuth imported without httpx")
+print("ok")
+"""
+
+_ONLY_HTTPX = """
+import httpx
+from authsig.turnkey import TurnkeyPrivateKey, verify_stamp
+from authsig.turnkey.client import TurnkeyAuth
+
+assert "requests" not in sys.modules
+key = TurnkeyPrivateKey.generate()
+seen = []
+transport = httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200))
+with httpx.Client(transport=transport, auth=TurnkeyAuth(key)) as client:
+    client.post("https://api.example.com/x", json={"a": 1})
+verify_stamp(seen[0].content, seen[0].headers["X-Stamp"])
+try:
+    from authsig.turnkey.client import TurnkeyRequestsAuth
+except ModuleNotFoundError as exc:
+    assert exc.name == "requests", exc.name
+else:
+    raise AssertionError("TurnkeyRequestsAuth imported without requests")
+print("ok")
+"""
+
+
+@pytest.mark.parametrize(
+    ("blocked", "script"), [("httpx", _ONLY_REQUESTS), ("requests", _ONLY_HTTPX)]
+)
+def test_the_client_module_imports_with_one_http_library(blocked: str, script: str) -> None:
+    code = f"BLOCKED = {blocked!r}\n{_BLOCKER}\n{script}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"

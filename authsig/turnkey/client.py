@@ -18,63 +18,39 @@ for stamped requests.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import httpx
-import requests.auth
-
-from authsig._outbound import origin, prepared_body, requests_redirect_hook
-from authsig.turnkey.errors import TurnkeyError
 from authsig.turnkey.keys import TurnkeyPrivateKey
-from authsig.turnkey.stamp import STAMP_HEADER, stamp
+from authsig.turnkey.stamp import STAMP_HEADER
 
-if TYPE_CHECKING:
-    from requests import PreparedRequest
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from authsig.turnkey.httpx_client import TurnkeyAuth
+    from authsig.turnkey.requests_client import TurnkeyRequestsAuth
 
 __all__ = ["TurnkeyAuth", "TurnkeyRequestsAuth"]
 
 
-def _is_stamp(name: str) -> bool:
+def is_stamp(name: str) -> bool:
+    """Whether a header name is the stamp (what must not reach another origin)."""
     return name.lower() == STAMP_HEADER.lower()
 
 
-def _key(key: object) -> TurnkeyPrivateKey:
+def signing_key(key: object) -> TurnkeyPrivateKey:
+    """``key``, checked to be a Turnkey private key."""
     if not isinstance(key, TurnkeyPrivateKey):
         raise TypeError("key must be an authsig.turnkey.TurnkeyPrivateKey")
     return key
 
 
-class TurnkeyAuth(httpx.Auth):
-    """``httpx`` auth that adds ``X-Stamp`` over the request's body (sync and async clients)."""
+def __getattr__(name: str) -> Any:
+    # Each auth class is imported on first use, so that this module imports with only one of
+    # httpx and requests installed.
+    if name == "TurnkeyAuth":
+        from authsig.turnkey.httpx_client import TurnkeyAuth
 
-    requires_request_body = True
+        return TurnkeyAuth
+    if name == "TurnkeyRequestsAuth":
+        from authsig.turnkey.requests_client import TurnkeyRequestsAuth
 
-    def __init__(self, key: TurnkeyPrivateKey) -> None:
-        self._key = _key(key)
-
-    def __repr__(self) -> str:
-        return f"TurnkeyAuth(public_key={self._key.public_key.hex})"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Stamp ``request`` (its body was read first: ``requires_request_body``)."""
-        request.headers[STAMP_HEADER] = stamp(request.content, self._key)
-        yield request
-
-
-class TurnkeyRequestsAuth(requests.auth.AuthBase):
-    """``requests`` auth that adds ``X-Stamp`` over the prepared body."""
-
-    def __init__(self, key: TurnkeyPrivateKey) -> None:
-        self._key = _key(key)
-
-    def __repr__(self) -> str:
-        return f"TurnkeyRequestsAuth(public_key={self._key.public_key.hex})"
-
-    def __call__(self, r: PreparedRequest) -> PreparedRequest:
-        """Stamp the prepared request in place."""
-        raw = prepared_body(r, TurnkeyError, "stamp")
-        r.headers[STAMP_HEADER] = stamp(raw, self._key)
-        hook = requests_redirect_hook(origin(r.url or ""), _is_stamp)
-        r.register_hook("response", hook)  # type: ignore[no-untyped-call]
-        return r
+        return TurnkeyRequestsAuth
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
