@@ -378,3 +378,43 @@ def test_the_client_module_imports_with_one_http_library(blocked: str, script: s
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+# --- dialects ------------------------------------------------------------------------------
+
+
+def test_the_auth_classes_sign_in_a_dialect() -> None:
+    from authsig.policy import Policy
+    from authsig.privy.quorum import KeyQuorum
+    from authsig.privy.verifier import verify_request
+
+    key = generate_private_key()
+    url = "https://api.example.com/v1/wallets"
+    auth = PrivyRequestsAuth("app", key, dialect="privy-server-auth", expires_in=None)
+    prepared = requests.Request("POST", url, data=b"{}", auth=auth).prepare()
+    assert "privy-request-expiry" not in prepared.headers
+    quorum = KeyQuorum(public_keys=[key.public_key], authorization_threshold=1)
+
+    def decide(policy: Policy | None) -> str:
+        decision = verify_request(
+            method="POST",
+            url=url,
+            body=prepared.body,
+            headers=prepared.headers,
+            quorum=quorum,
+            policy=policy,
+        )
+        return "approved" if decision.approved else decision.reason
+
+    # server-auth signs the {} body as it is: its dialect approves, the strict rules do not.
+    assert decide(Policy(dialect="privy-server-auth", require_expiry=False)) == "approved"
+    assert decide(Policy(require_expiry=False)) != "approved"
+
+
+@pytest.mark.parametrize("cls", [PrivyAuth, PrivyRequestsAuth])
+def test_a_dialect_that_never_signs_the_expiry_needs_expires_in_none(cls: Any) -> None:
+    key = generate_private_key()
+    with pytest.raises(ValueError, match="expires_in=None"):
+        cls("app", key, dialect="privy-server-auth")
+    with pytest.raises(ValueError):
+        cls("app", key, dialect="no-such-sdk")

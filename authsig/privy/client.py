@@ -24,7 +24,9 @@ and, when ``idempotency_key`` is given (a string, or a callable such as
 idempotency key already set on the request is kept and signed. ``app_secret`` adds
 ``Authorization: Basic base64(app_id:app_secret)`` to every request, as the Privy API wants.
 The URL is checked as :func:`~authsig.privy.signing.sign_request` checks it
-(``check_url=False`` for a server that is not Privy's).
+(``check_url=False`` for a server that is not Privy's). ``dialect=`` signs what an official SDK
+would (:mod:`authsig.privy.dialects`); a dialect that never signs the expiry needs
+``expires_in=None``, checked when the auth is built.
 
 **Redirects.** A redirect to another origin (scheme, host and port) must not carry a signed
 request there: whoever receives it could replay it to the real API until it expires. httpx
@@ -57,7 +59,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from authsig._outbound import origin
 from authsig.errors import AuthSigError
-from authsig.privy.headers import IDEMPOTENCY_HEADER
+from authsig.privy.dialects import Dialect, get_dialect
+from authsig.privy.headers import EXPIRY_HEADER, IDEMPOTENCY_HEADER
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from authsig.privy.httpx_client import PrivyAuth
@@ -114,6 +117,7 @@ class _Settings:
         app_secret: str | None,
         on_cross_origin_redirect: RedirectPolicy,
         check_url: bool,
+        dialect: str | Dialect | None = None,
     ) -> None:
         if not isinstance(app_id, str):
             raise TypeError(f"app_id must be a str, not {type(app_id).__name__}")
@@ -134,6 +138,13 @@ class _Settings:
         self.empty_body: Literal["string", "preserve"] = empty_body
         self.redirects: RedirectPolicy = on_cross_origin_redirect
         self.check_url = bool(check_url)
+        # Checked now, not on the first request: an unknown name, or an expiry the dialect
+        # never signs (sign_request would refuse every request), is a mistake in the setup.
+        self.dialect = None if dialect is None else get_dialect(dialect)
+        if self.dialect and expires_in is not None and not self.dialect.signs_header(EXPIRY_HEADER):
+            raise ValueError(
+                f"the {self.dialect.name} dialect never signs {EXPIRY_HEADER}: pass expires_in=None"
+            )
         self._basic = (
             None
             if app_secret is None
@@ -174,6 +185,7 @@ class _Settings:
             "expires_in": self.expires_in,
             "empty_body": self.empty_body,
             "check_url": self.check_url,
+            "dialect": self.dialect,
         }
 
     def __repr__(self) -> str:

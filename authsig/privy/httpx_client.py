@@ -21,6 +21,7 @@ from authsig.privy.client import (
     refuse_redirect,
     secret_headers,
 )
+from authsig.privy.dialects import Dialect
 from authsig.privy.expiry import DEFAULT_EXPIRES_IN
 from authsig.privy.signing import sign_request, sign_request_async
 
@@ -93,6 +94,7 @@ class PrivyAuth(httpx.Auth):
         app_secret: str | None = None,
         on_cross_origin_redirect: RedirectPolicy = "strip",
         check_url: bool = True,
+        dialect: str | Dialect | None = None,
     ) -> None:
         """Sign requests for ``app_id`` with ``keys`` (see :mod:`authsig.privy.client`)."""
         self._settings = _Settings(
@@ -106,6 +108,7 @@ class PrivyAuth(httpx.Auth):
             app_secret=app_secret,
             on_cross_origin_redirect=on_cross_origin_redirect,
             check_url=check_url,
+            dialect=dialect,
         )
 
     def __repr__(self) -> str:
