@@ -694,6 +694,10 @@ def test_verify_expiry_uses_now(tmp_path: Path) -> None:
     late = run("verify", *common, "--now", str(NOW_MS + 3_600_000))
     assert late.returncode == 1
     assert "expired" in out(late)
+    # The code Privy's API answers for the same refusal, to match against its logs.
+    assert "privy code: request_expired" in out(late).splitlines()
+    explained = run("explain", *common, "--now", str(NOW_MS + 3_600_000))
+    assert "Privy would answer request_expired" in out(explained).splitlines()[0]
 
 
 def test_verify_input_errors_exit_2(tmp_path: Path) -> None:

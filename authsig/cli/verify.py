@@ -219,6 +219,8 @@ def run_verify(args: argparse.Namespace) -> int:
     else:
         verdict = "approved" if decision.approved else "refused"
         print(f"{verdict} ({decision.reason}, HTTP {decision.http_status}): {decision.message}")
+        if decision.privy_code:  # what Privy's API would answer: to match against its logs
+            print(f"privy code: {decision.privy_code}")
     return 0 if decision.approved else 1
 
 

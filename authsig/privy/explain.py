@@ -146,6 +146,8 @@ class Explanation:
     def __str__(self) -> str:
         d = self.decision
         head = "APPROVED" if d.approved else f"REFUSED ({d.reason}, HTTP {d.http_status})"
+        if d.privy_code:
+            head += f"; Privy would answer {d.privy_code}"
         lines = [f"{head}: {d.message}"]
         if self.payload is not None:
             lines.append("payload the verifier checked the signatures against:")
