@@ -1,63 +1,17 @@
 """Real HTTP servers for the Cobo tests: uvicorn (ASGI) and waitress (WSGI) on 127.0.0.1.
 
-Each binds a free port itself and runs in a daemon thread; the fixtures stop them.
+They are the shared harnesses of ``servers.py``; this module adds the Cobo capture app.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
+# The shared servers (tests/servers.py): one uvicorn and one waitress harness for every test.
+from servers import uvicorn_thread as uvicorn_server
+from servers import waitress_thread as waitress_server
 
-def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-@contextmanager
-def uvicorn_server(app: Any) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn; yields the base URL."""
-    import uvicorn
-
-    sock = _free_socket()
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
-@contextmanager
-def waitress_server(app: Any) -> Iterator[str]:
-    """Serve a WSGI app with waitress; yields the base URL."""
-    from waitress.server import create_server
-
-    server = create_server(app, host="127.0.0.1", port=0, threads=2)
-    port = server.effective_port  # type: ignore[union-attr]
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.close()
-        thread.join(10)
+__all__ = ["capture_app", "uvicorn_server", "verify_record", "waitress_server"]
 
 
 def capture_app(records: list[dict[str, Any]]) -> Any:
