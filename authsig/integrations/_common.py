@@ -10,7 +10,6 @@ the generic middleware, so that the reason codes, statuses and replay behaviour 
 from __future__ import annotations
 
 import inspect
-import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeAlias, cast
 
@@ -31,7 +30,6 @@ __all__ = [
     "route_quorum",
 ]
 
-logger = logging.getLogger("authsig.http")
 
 RouteQuorum: TypeAlias = (
     "KeyQuorum | Callable[[Any], KeyQuorum | Awaitable[KeyQuorum | None] | None]"
@@ -145,13 +143,6 @@ def _answer(gate: Gate, info: RequestInfo, body: bytes) -> Problem | None:
     return gate.too_large(info) if len(body) > gate.max_body_bytes else None
 
 
-def _unexpected(gate: Gate, exc: Exception) -> Problem:
-    logger.error(
-        "authsig: unexpected %s while checking a request", type(exc).__name__, exc_info=exc
-    )
-    return gate.internal_error()
-
-
 _BodyErrors = (BodyError, TooLarge, TimeoutError)
 
 # decide and decide_async differ only in awaiting the resolver, the body and the Gate.
@@ -205,7 +196,7 @@ def decide(
         outcome = gate.check(info, body, target)
         return outcome.problem if outcome.problem is not None else cast(Decision, outcome.decision)
     except Exception as exc:  # never a traceback to the client
-        return _unexpected(gate, exc)
+        return gate.unexpected(exc)  # logged with its traceback, counted
 
 
 async def decide_async(
@@ -245,4 +236,4 @@ async def decide_async(
         outcome = await gate.check_async(info, body, target)
         return outcome.problem if outcome.problem is not None else cast(Decision, outcome.decision)
     except Exception as exc:  # never a traceback to the client
-        return _unexpected(gate, exc)
+        return gate.unexpected(exc)  # logged with its traceback, counted
