@@ -12,7 +12,17 @@ from test_cli import assert_one_line_error, err, keygen, out, run
 from authsig.keys import generate_private_key
 from authsig.privy.payload import parse_body
 
-PUB = [generate_private_key().public_key for _ in range(5)]
+
+def _dashed_key() -> Any:
+    """A key whose id starts with "-" (one in 64 does): argparse would take it for an option."""
+    while not (public := generate_private_key().public_key).key_id.startswith("-"):
+        pass
+    return public
+
+
+# Keys 0 and 4 have ids that start with "-", so every test below also passes such an id as an
+# option's separate value (--signers ID, --remove-key ID, --held ID, --owner ID=PERSON).
+PUB = [_dashed_key(), *(generate_private_key().public_key for _ in range(3)), _dashed_key()]
 B64 = [p.to_base64() for p in PUB]
 IDS = [p.key_id for p in PUB]
 

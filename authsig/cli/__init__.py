@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import TextIO
@@ -113,10 +114,33 @@ def _missing_module(exc: ImportError) -> int:
     return _error(str(exc))
 
 
+# A key id is an RFC 7638 thumbprint: 43 base64url characters, one in 64 of which starts with
+# "-", which argparse takes for an option ("--signers -Xy...: expected one argument"). Such a
+# value (alone, or before "=..." / ":..." as in --owner ID=PERSON) is joined to its option.
+_DASHED_KEY_ID = re.compile(r"-[A-Za-z0-9_-]{42}(?:[=:].*)?\Z", re.S)
+
+
+def _join_dashed_key_ids(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            return out + argv[i:]
+        following = argv[i + 1] if i + 1 < len(argv) else ""
+        if arg.startswith("--") and "=" not in arg and _DASHED_KEY_ID.match(following):
+            out.append(f"{arg}={following}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``authsig`` command; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_dashed_key_ids(sys.argv[1:] if argv is None else argv))
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)
