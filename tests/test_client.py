@@ -366,6 +366,12 @@ print("ok")
     ("blocked", "script"), [("httpx", _ONLY_REQUESTS), ("requests", _ONLY_HTTPX)]
 )
 def test_the_client_module_imports_with_one_http_library(blocked: str, script: str) -> None:
+    run_without(blocked, script)
+
+
+def run_without(blocked: str, script: str) -> None:
+    """Run ``script`` in a fresh interpreter in which ``blocked`` cannot be imported; it must
+    print ``ok``."""
     code = f"BLOCKED = {blocked!r}\n{_BLOCKER}\n{script}"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(

@@ -8,13 +8,10 @@ the two recording waitress servers of ``test_client_redirects``, on different po
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 import requests
-from test_client import _BLOCKER, ROOT
+from test_client import run_without
 from test_client_redirects import Origins, origins  # noqa: F401  (the fixture)
 
 from authsig.turnkey import TurnkeyPrivateKey, verify_stamp
@@ -97,15 +94,4 @@ print("ok")
     ("blocked", "script"), [("httpx", _ONLY_REQUESTS), ("requests", _ONLY_HTTPX)]
 )
 def test_the_client_module_imports_with_one_http_library(blocked: str, script: str) -> None:
-    code = f"BLOCKED = {blocked!r}\n{_BLOCKER}\n{script}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "ok"
+    run_without(blocked, script)
