@@ -23,6 +23,8 @@ CORE = [
     "_keytext",
     "_pkcs8",
     "jcs",
+    "_jcstext",
+    "_floatlayout",
     "signatures",
     "_recover",
     "policy",
