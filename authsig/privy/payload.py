@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal
 
-from authsig._jcstext import canonicalize_text
+from authsig._jcstext import _refuse_constant, canonicalize_text
 from authsig.errors import CanonicalizationError, InvalidBodyError, PayloadError
 from authsig.jcs import canonicalize
 from authsig.privy.dialects import DIALECTS, Dialect, get_dialect
@@ -36,10 +36,6 @@ PAYLOAD_VERSION = 1
 
 _JSON_WHITESPACE = " \t\n\r"
 _EMPTY_BODY = ("string", "preserve")
-
-
-def _refuse_constant(name: str) -> NoReturn:
-    raise InvalidBodyError(f"request body uses the non-JSON literal {name}")
 
 
 def _finite_float(text: str) -> float:
