@@ -13,7 +13,7 @@ and no scheme; requests is imported inside the hook, which only requests calls.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -91,3 +91,17 @@ def requests_redirect_hook(
         return response
 
     return hook
+
+
+def lazy_classes(module: str, homes: Mapping[str, str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` that imports each auth class from its home module on first use
+    (``homes``: class name -> module), so that a client module imports with only one of httpx
+    and requests installed; asking for the other's class raises its ``ModuleNotFoundError``."""
+
+    def __getattr__(name: str) -> Any:
+        home = homes.get(name)
+        if home is None:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        return getattr(__import__(home, fromlist=[name]), name)
+
+    return __getattr__

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from authsig._outbound import origin
+from authsig._outbound import lazy_classes, origin
 from authsig.httpsig.algorithms import SigningKey, load_signing_key
 from authsig.httpsig.signing import sign_all
 
@@ -70,14 +70,10 @@ class Settings:
         return f"keyids={[keyid for keyid, _ in self.signers]!r}"
 
 
-def __getattr__(name: str) -> Any:
-    # The auth classes are imported when asked for, so either HTTP library alone is enough.
-    if name == "HttpSigAuth":
-        from authsig.httpsig.httpx_client import HttpSigAuth
-
-        return HttpSigAuth
-    if name == "HttpSigRequestsAuth":
-        from authsig.httpsig.requests_client import HttpSigRequestsAuth
-
-        return HttpSigRequestsAuth
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_classes(
+    __name__,
+    {
+        "HttpSigAuth": "authsig.httpsig.httpx_client",
+        "HttpSigRequestsAuth": "authsig.httpsig.requests_client",
+    },
+)

@@ -57,7 +57,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from authsig._outbound import origin
+from authsig._outbound import lazy_classes, origin
 from authsig.errors import AuthSigError
 from authsig.privy.dialects import Dialect, get_dialect
 from authsig.privy.headers import EXPIRY_HEADER, IDEMPOTENCY_HEADER
@@ -194,15 +194,10 @@ class _Settings:
         return f"app_id={self.app_id!r}{secret}"
 
 
-def __getattr__(name: str) -> Any:
-    # Each auth class is imported on first use, so that this module imports with only one of
-    # httpx and requests installed.
-    if name == "PrivyAuth":
-        from authsig.privy.httpx_client import PrivyAuth
-
-        return PrivyAuth
-    if name == "PrivyRequestsAuth":
-        from authsig.privy.requests_client import PrivyRequestsAuth
-
-        return PrivyRequestsAuth
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_classes(
+    __name__,
+    {
+        "PrivyAuth": "authsig.privy.httpx_client",
+        "PrivyRequestsAuth": "authsig.privy.requests_client",
+    },
+)

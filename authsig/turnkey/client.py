@@ -18,8 +18,9 @@ for stamped requests.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from authsig._outbound import lazy_classes
 from authsig.turnkey.keys import TurnkeyPrivateKey
 from authsig.turnkey.stamp import STAMP_HEADER
 
@@ -42,15 +43,10 @@ def signing_key(key: object) -> TurnkeyPrivateKey:
     return key
 
 
-def __getattr__(name: str) -> Any:
-    # Each auth class is imported on first use, so that this module imports with only one of
-    # httpx and requests installed.
-    if name == "TurnkeyAuth":
-        from authsig.turnkey.httpx_client import TurnkeyAuth
-
-        return TurnkeyAuth
-    if name == "TurnkeyRequestsAuth":
-        from authsig.turnkey.requests_client import TurnkeyRequestsAuth
-
-        return TurnkeyRequestsAuth
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_classes(
+    __name__,
+    {
+        "TurnkeyAuth": "authsig.turnkey.httpx_client",
+        "TurnkeyRequestsAuth": "authsig.turnkey.requests_client",
+    },
+)
