@@ -396,3 +396,23 @@ def test_a_connection_that_cannot_be_opened_fails_closed(tmp_path: Path) -> None
     path.write_bytes(b"overwritten by something else" * 100)
     with pytest.raises(ReplayStoreUnavailableError, match="SQLITE_NOTADB"):
         store.add_if_absent("k", LATER)
+
+
+def test_only_the_bounds_constraint_reads_as_a_refusal(tmp_path: Path) -> None:
+    # A claim with no room aborts on its NULL tenant (SQLITE_CONSTRAINT_NOTNULL); any other
+    # constraint failure is the store's fault and fails closed as unavailable, never as a
+    # quota or a replay.
+    path = tmp_path / "replay.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE replay (key TEXT PRIMARY KEY CHECK (length(key) < 8), "
+            "expires_at INTEGER NOT NULL, tenant TEXT NOT NULL) WITHOUT ROWID"
+        )
+    conn.close()
+    store = SQLiteReplayStore(path, max_entries=2, max_per_tenant=1, clock=Clock(START))
+    assert store.add_if_absent("short", LATER, tenant="t") is True
+    with pytest.raises(ReplayQuotaExceededError):
+        store.add_if_absent("other", LATER, tenant="t")
+    assert store.add_if_absent("short", LATER, tenant="t") is False
+    with pytest.raises(ReplayStoreUnavailableError, match="SQLITE_CONSTRAINT_CHECK"):
+        store.add_if_absent("a-long-key", LATER, tenant="u")
