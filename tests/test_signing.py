@@ -23,6 +23,7 @@ from authsig.privy.headers import parse_signature_header
 from authsig.privy.payload import signing_payload
 from authsig.privy.signing import (
     RequestURLError,
+    _has_space_or_control,
     check_request_url,
     sign_request,
     sign_request_async,
@@ -497,3 +498,20 @@ def test_the_url_message_does_not_quote_the_url() -> None:
     assert "SECRETVALUE" not in str(info.value)
     with pytest.raises(TypeError):
         check_request_url(b"https://api.privy.io/v1/x")  # type: ignore[arg-type]
+
+
+# The URL's whitespace check takes a fast path for printable ASCII; it must say what the
+# per-character scan says, on ASCII (controls, DEL, the space) and on Unicode whitespace alike.
+_URL_CHARS = st.one_of(
+    st.characters(min_codepoint=0, max_codepoint=0x7F),
+    st.sampled_from("\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2028\u2029\u202f\u3000\ufeff"),
+    st.characters(),
+)
+
+
+@settings(max_examples=500)
+@given(st.text(_URL_CHARS, max_size=40))
+def test_the_url_whitespace_fast_path_matches_the_scan(text: str) -> None:
+    scan = any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in text)
+    assert _has_space_or_control(text) is scan
+    assert _has_space_or_control("https://api.privy.io/v1/x" + text) is scan
