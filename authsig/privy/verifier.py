@@ -349,8 +349,9 @@ class _Matcher:
         self.first_seen: dict[tuple[int, int], int] = {}
         self.signed: dict[PublicKey, None] = {}  # the keys that made a signature, in order
         self.stopped = False
-        # Replaced by wants_users() before anyone reads it (the verifier loops until False).
-        self.decision = refuse("threshold_not_met", "Refused: not decided.", quorum)
+        # Set by wants_users() before anyone reads it (the verifier loops until False); not
+        # built here, where it would cost a Decision per request for nothing.
+        self.decision: Decision
 
     def give(self, users: Mapping[str, Sequence[PublicKey]]) -> None:
         """The users' keys, once asked for."""
