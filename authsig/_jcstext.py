@@ -39,7 +39,7 @@ from typing import Any, Literal, NoReturn
 
 from authsig._floatlayout import layout_numbers
 from authsig.errors import CanonicalizationError, InvalidBodyError
-from authsig.jcs import MAX_SAFE_INTEGER
+from authsig.jcs import MAX_SAFE_INTEGER, _utf16_key
 
 __all__ = ["EXACT_ERRORS_UP_TO", "canonicalize_text"]
 
@@ -75,13 +75,12 @@ def _utf16_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def _utf16_key(item: tuple[str, Any]) -> bytes:
-    return item[0].encode("utf-16-be", "surrogatepass")
-
-
+# Keyed by whether each object goes through _utf16_object.
 _DECODERS = {
-    hook: json.JSONDecoder(parse_constant=_refuse_constant, object_pairs_hook=hook).decode
-    for hook in (None, _utf16_object)
+    hook: json.JSONDecoder(
+        parse_constant=_refuse_constant, object_pairs_hook=_utf16_object if hook else None
+    ).decode
+    for hook in (False, True)
 }
 _ENCODERS = {
     sort_keys: json.JSONEncoder(
@@ -244,7 +243,7 @@ def _shift_down(data: bytes) -> bytes:
 
 def _parse(text: str, hook: bool) -> Any:
     try:
-        return _DECODERS[_utf16_object if hook else None](text)
+        return _DECODERS[hook](text)
     except RecursionError:
         raise _Refused(InvalidBodyError("request body is nested too deeply")) from None
     except ValueError as exc:
