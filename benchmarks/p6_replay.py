@@ -94,6 +94,9 @@ BARE = "bare insert-if-absent"
 INDEXED = "+ expiry index"
 
 
+_FLOOR_INSERT = "INSERT INTO keys VALUES (?, ?) ON CONFLICT (key) DO NOTHING"
+
+
 class _Floor:
     """One statement per call on a file of its own, opened as the store opens its file."""
 
@@ -108,8 +111,7 @@ class _Floor:
             self._conn.execute("CREATE INDEX keys_expiry ON keys (expires_at)")
 
     def add_if_absent(self, key: str, expires_at_ms: int, *, tenant: str = "") -> bool:
-        insert = "INSERT INTO keys VALUES (?, ?) ON CONFLICT (key) DO NOTHING"
-        return self._conn.execute(insert, (key, expires_at_ms)).rowcount == 1
+        return self._conn.execute(_FLOOR_INSERT, (key, expires_at_ms)).rowcount == 1
 
     def close(self) -> None:
         self._conn.close()
@@ -175,9 +177,9 @@ def run(config: BenchConfig) -> Section:
     return section
 
 
-def _where_the_time_goes(samples: dict[str, tuple[list[int], list[int]]]) -> str:
+def _where_the_time_goes(p50s: dict[str, float]) -> str:
     """The SQLite store's p50 against its target and the two floors measured beside it."""
-    store, bare, indexed = (_pct(samples[n][0], 0.5) for n in ("SQLiteReplayStore", BARE, INDEXED))
+    store, bare, indexed = (p50s[n] for n in ("SQLiteReplayStore", BARE, INDEXED))
     verdict = "within" if store <= SQLITE_TARGET_US else "over"
     return (
         f"SQLiteReplayStore: p50 {store:.1f} us, {verdict} the {SQLITE_TARGET_US:g} us target. "
@@ -190,9 +192,10 @@ def _where_the_time_goes(samples: dict[str, tuple[list[int], list[int]]]) -> str
 
 
 def _report(section: Section, samples: dict[str, tuple[list[int], list[int]]], calls: int) -> None:
+    p50s = {name: _pct(wall, 0.5) for name, (wall, _cpu) in samples.items()}
     rows = []
     for name, (wall, cpu) in samples.items():
-        p50 = _pct(wall, 0.5)
+        p50 = p50s[name]
         target = f"<= {SQLITE_TARGET_US:g} us" if name == "SQLiteReplayStore" else "-"
         verdict = "-"
         if name == "SQLiteReplayStore":
@@ -216,11 +219,10 @@ def _report(section: Section, samples: dict[str, tuple[list[int], list[int]]], c
             rows=rows,
         )
     )
-    floor = _pct(samples["MemoryReplayStore"][0], 0.5)
-    for name, (wall, _cpu) in samples.items():
+    floor = p50s["MemoryReplayStore"]
+    for name, p50 in p50s.items():
         if name in ("MemoryReplayStore", BARE, INDEXED):
             continue
-        p50 = _pct(wall, 0.5)
         section.rows.append(
             Row(
                 bench=BENCH,
@@ -239,11 +241,11 @@ def _report(section: Section, samples: dict[str, tuple[list[int], list[int]]], c
             bench=BENCH,
             case="per accepted request (p50 wall)",
             subject="SQLiteReplayStore",
-            subject_us=_pct(samples["SQLiteReplayStore"][0], 0.5),
+            subject_us=p50s["SQLiteReplayStore"],
             baseline=BARE,
-            baseline_us=_pct(samples[BARE][0], 0.5),
+            baseline_us=p50s[BARE],
             kind="cost",
-            value=_pct(samples["SQLiteReplayStore"][0], 0.5) / _pct(samples[BARE][0], 0.5),
+            value=p50s["SQLiteReplayStore"] / p50s[BARE],
             note="bounds and purge index over the floor",
         )
     )
@@ -251,5 +253,5 @@ def _report(section: Section, samples: dict[str, tuple[list[int], list[int]]], c
         "Wall-clock times: the p99 moves with the machine's load (a descheduled call waits); "
         "the SQLite store's own target is on the p50."
     )
-    section.notes.append(_where_the_time_goes(samples))
+    section.notes.append(_where_the_time_goes(p50s))
     section.data["versions"] = {"sqlite": sqlite3.sqlite_version}
