@@ -14,6 +14,7 @@ import pytest
 
 from authsig.http.request import URLSettings
 from authsig.keys import generate_private_key
+from authsig.privy.expiry import DEFAULT_EXPIRES_IN
 from authsig.privy.quorum import KeyQuorum
 from authsig.privy.signing import sign_request
 from authsig.testing import PrivyStandIn, Response
@@ -111,8 +112,11 @@ def test_expiry_and_replay_are_enforced() -> None:
     assert first.status == 200
     again = _post(app, path, SIGN, headers)
     assert (again.status, again.body["code"]) == (409, "replayed")
-    # The same approved request answers the same fake signature (deterministic).
-    assert _rpc(app, wid, KEYS[:2]).body == first.body
+    # The same RPC signed again answers the same fake signature (deterministic). Its expiry is
+    # a millisecond later: signed within the millisecond of the first, with the same expiry, it
+    # would be the same request, and rightly a replay (409).
+    later = DEFAULT_EXPIRES_IN + timedelta(milliseconds=1)
+    assert _rpc(app, wid, KEYS[:2], expires_in=later).body == first.body
 
 
 def test_wallet_errors() -> None:
